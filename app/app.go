@@ -1,0 +1,120 @@
+// Package app is the web application: routes, handlers, middleware, sessions,
+// rendering and the command line. It is the only package that imports Fiber.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/session"
+	"github.com/gofiber/template/html/v2"
+
+	"github.com/cluetrain/cluetrain/models"
+	"github.com/cluetrain/cluetrain/views"
+)
+
+// App holds what the handlers share. Everything is passed in; nothing is
+// global.
+type App struct {
+	cfg      Config
+	db       *models.DB
+	log      *slog.Logger
+	secret   []byte
+	assets   *assets
+	sessions *session.Store
+	rates    map[string]Rate
+	fiber    *fiber.App
+}
+
+// bodyLimit bounds every request body; larger ones get 413.
+const bodyLimit = 256 * 1024
+
+// New builds the application around an open, migrated database.
+func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts ...Option) (*App, error) {
+	a := &App{cfg: cfg, db: db, log: log, rates: map[string]Rate{}}
+	for k, v := range defaultRates {
+		a.rates[k] = v
+	}
+	for _, o := range opts {
+		o(a)
+	}
+
+	if cfg.SecretKey != "" {
+		a.secret = []byte(cfg.SecretKey)
+	} else {
+		key, err := models.SecretKey(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		a.secret = key
+	}
+
+	var err error
+	if a.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+
+	engine := html.NewFileSystem(http.FS(views.FS), ".html")
+	engine.AddFuncMap(a.templateFuncs())
+	if err := engine.Load(); err != nil {
+		return nil, fmt.Errorf("load templates: %w", err)
+	}
+
+	a.sessions = newSessionStore(cfg, db)
+
+	a.fiber = fiber.New(fiber.Config{
+		AppName:                 "Cluetrain",
+		Views:                   engine,
+		ErrorHandler:            a.handleError,
+		BodyLimit:               bodyLimit,
+		ReadTimeout:             15 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		DisableStartupMessage:   true,
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg),
+	})
+	a.routes()
+	return a, nil
+}
+
+func proxyHeader(cfg Config) string {
+	if len(cfg.TrustedProxies) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+// Handler exposes the Fiber app (for tests and the server).
+func (a *App) Handler() *fiber.App { return a.fiber }
+
+// Serve listens on the configured port until ctx is cancelled, then drains
+// in-flight requests for at most drain.
+func (a *App) Serve(ctx context.Context, addr string, drain time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.fiber.Listen(addr) }()
+	a.log.Info("serving", "addr", addr, "base_url", a.cfg.BaseURL, "database", a.dbKind())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "drain", drain)
+	if err := a.fiber.ShutdownWithTimeout(drain); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func (a *App) dbKind() string {
+	if a.db.PG() {
+		return "postgres"
+	}
+	return "sqlite"
+}

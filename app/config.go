@@ -1,0 +1,151 @@
+package app
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is everything the portal reads from its environment, loaded once at
+// start and passed down explicitly. Every variable is optional.
+type Config struct {
+	Port        string   `env:"PORT" envDefault:"3000"`
+	BaseURL     string   `env:"BASE_URL"`
+	DatabaseURL string   `env:"DATABASE_URL" envDefault:"sqlite:data/cluetrain.db"`
+	SecretKey   string   `env:"SECRET_KEY"`
+	AdminEmails []string `env:"ADMIN_EMAILS" envSeparator:","`
+
+	GitHubKey    string `env:"GITHUB_KEY"`
+	GitHubSecret string `env:"GITHUB_SECRET"`
+	GoogleKey    string `env:"GOOGLE_KEY"`
+	GoogleSecret string `env:"GOOGLE_SECRET"`
+	GitLabKey    string `env:"GITLAB_KEY"`
+	GitLabSecret string `env:"GITLAB_SECRET"`
+
+	OIDCIssuer       string `env:"OIDC_ISSUER"`
+	OIDCClientID     string `env:"OIDC_CLIENT_ID"`
+	OIDCClientSecret string `env:"OIDC_CLIENT_SECRET"`
+	OIDCName         string `env:"OIDC_NAME" envDefault:"OpenID Connect"`
+
+	SMTPURL  string `env:"SMTP_URL"`
+	MailFrom string `env:"MAIL_FROM"`
+
+	// TrustedProxies lists peer addresses or CIDR ranges whose
+	// X-Forwarded-For header is believed (an extension to DESIGN.md's table).
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+
+	// PortNumber and Base are derived from Port and BaseURL by Validate.
+	PortNumber int      `env:"-"`
+	Base       *url.URL `env:"-"`
+}
+
+// ConfigError names the variable that is wrong and why.
+type ConfigError struct {
+	Var, Problem string
+}
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Problem }
+
+// LoadConfig reads the environment (lookup is os.LookupEnv in production) and
+// validates it.
+func LoadConfig(environ map[string]string) (Config, error) {
+	var cfg Config
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: environ}); err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks values and fills the derived fields.
+func (c *Config) Validate() error {
+	port, err := strconv.Atoi(strings.TrimSpace(c.Port))
+	if err != nil || port < 1 || port > 65535 {
+		return &ConfigError{"PORT", fmt.Sprintf("%q is not a port number (1-65535)", c.Port)}
+	}
+	c.PortNumber = port
+
+	if c.BaseURL == "" {
+		c.BaseURL = "http://localhost:" + strconv.Itoa(port)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return &ConfigError{"BASE_URL", fmt.Sprintf("%q is not an absolute http(s) URL", c.BaseURL)}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return &ConfigError{"BASE_URL", "must not carry a query or fragment"}
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	c.Base = u
+	c.BaseURL = u.String()
+
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		if strings.TrimPrefix(strings.TrimPrefix(c.DatabaseURL, "sqlite:"), "//") == "" {
+			return &ConfigError{"DATABASE_URL", "sqlite: needs a file path, e.g. sqlite:data/cluetrain.db"}
+		}
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		if _, err := url.Parse(c.DatabaseURL); err != nil {
+			return &ConfigError{"DATABASE_URL", "is not a valid postgres:// URL"}
+		}
+	default:
+		scheme, _, _ := strings.Cut(c.DatabaseURL, ":")
+		return &ConfigError{"DATABASE_URL", fmt.Sprintf("unknown scheme %q (want sqlite:PATH or postgres://...)", scheme)}
+	}
+
+	for i, e := range c.AdminEmails {
+		c.AdminEmails[i] = strings.ToLower(strings.TrimSpace(e))
+	}
+	pairs := []struct{ key, secret, name string }{
+		{c.GitHubKey, c.GitHubSecret, "GITHUB"},
+		{c.GoogleKey, c.GoogleSecret, "GOOGLE"},
+		{c.GitLabKey, c.GitLabSecret, "GITLAB"},
+	}
+	for _, p := range pairs {
+		if (p.key == "") != (p.secret == "") {
+			return &ConfigError{p.name + "_KEY", "set " + p.name + "_KEY and " + p.name + "_SECRET together"}
+		}
+	}
+	if c.OIDCIssuer != "" {
+		if iu, err := url.Parse(c.OIDCIssuer); err != nil || (iu.Scheme != "http" && iu.Scheme != "https") || iu.Host == "" {
+			return &ConfigError{"OIDC_ISSUER", fmt.Sprintf("%q is not an absolute http(s) URL", c.OIDCIssuer)}
+		}
+		if c.OIDCClientID == "" {
+			return &ConfigError{"OIDC_CLIENT_ID", "is required when OIDC_ISSUER is set"}
+		}
+	}
+	if c.SMTPURL != "" {
+		su, err := url.Parse(c.SMTPURL)
+		if err != nil || (su.Scheme != "smtp" && su.Scheme != "smtps") || su.Host == "" {
+			return &ConfigError{"SMTP_URL", "want smtp://user:pass@host:port or smtps://..."}
+		}
+		if c.MailFrom == "" {
+			return &ConfigError{"MAIL_FROM", "is required when SMTP_URL is set"}
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		p = strings.TrimSpace(p)
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return &ConfigError{"TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or CIDR range", p)}
+			}
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &ConfigError{"LOG_LEVEL", "want debug, info, warn or error"}
+	}
+	return nil
+}
+
+// Secure reports whether the portal is served over https.
+func (c *Config) Secure() bool { return c.Base != nil && c.Base.Scheme == "https" }
+
+// URL makes an absolute URL from a path, always from BASE_URL.
+func (c *Config) URL(path string) string { return c.BaseURL + path }

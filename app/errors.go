@@ -1,0 +1,119 @@
+package app
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cluetrain/cluetrain/models"
+)
+
+// statusOf maps an error to the status code the client gets.
+func statusOf(err error) int {
+	var fe *fiber.Error
+	var ve *models.ValidationError
+	var re *models.RuleError
+	switch {
+	case errors.As(err, &fe):
+		return fe.Code
+	case errors.Is(err, models.ErrNotFound):
+		return fiber.StatusNotFound
+	case errors.Is(err, models.ErrForbidden):
+		return fiber.StatusForbidden
+	case errors.Is(err, models.ErrBusy):
+		return fiber.StatusServiceUnavailable
+	case errors.Is(err, models.ErrConflict), errors.As(err, &re):
+		return fiber.StatusConflict
+	case errors.As(err, &ve):
+		return fiber.StatusUnprocessableEntity
+	}
+	return fiber.StatusInternalServerError
+}
+
+// handleError is the one place errors become responses. Server errors are
+// logged once with the request id; clients never see internals.
+func (a *App) handleError(c *fiber.Ctx, err error) error {
+	status := statusOf(err)
+	msg := ""
+	var fe *fiber.Error
+	var re *models.RuleError
+	var ve *models.ValidationError
+	switch {
+	case errors.As(err, &fe) && status < 500:
+		msg = fe.Message
+	case errors.As(err, &re):
+		msg = re.Msg
+	case errors.As(err, &ve):
+		msg = ve.Error()
+	}
+	if msg == "" || msg == http.StatusText(status) || strings.HasPrefix(msg, "Cannot "+c.Method()+" ") {
+		msg = friendly(status)
+	}
+	if status >= 500 {
+		a.log.Error("request failed", "id", c.Locals(localRequestID), "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+	}
+	if status == fiber.StatusServiceUnavailable || status == fiber.StatusTooManyRequests {
+		if c.GetRespHeader(fiber.HeaderRetryAfter) == "" {
+			c.Set(fiber.HeaderRetryAfter, "1")
+		}
+	}
+	// A failed handler may have half-written a response; start clean.
+	c.Response().ResetBody()
+	if wantsJSON(c) || c.Method() != fiber.MethodGet && c.Get(csrfHeader) != "" {
+		return c.Status(status).JSON(fiber.Map{"error": msg, "status": status})
+	}
+	rerr := a.render(c, status, "error", fiber.Map{
+		"Title":   http.StatusText(status),
+		"Status":  status,
+		"Message": msg,
+		"Heading": heading(status),
+	})
+	if rerr != nil {
+		a.log.Error("render error page", "id", c.Locals(localRequestID), "err", rerr)
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.Status(status).SendString(msg)
+	}
+	return nil
+}
+
+func heading(status int) string {
+	switch status {
+	case fiber.StatusNotFound:
+		return "We couldn't find that page"
+	case fiber.StatusForbidden:
+		return "You can't do that here"
+	case fiber.StatusTooManyRequests:
+		return "Slow down a little"
+	case fiber.StatusBadRequest:
+		return "That didn't work"
+	case fiber.StatusConflict:
+		return "That can't be done right now"
+	case fiber.StatusServiceUnavailable:
+		return "We're a little busy"
+	}
+	if status >= 500 {
+		return "Something went wrong on our side"
+	}
+	return http.StatusText(status)
+}
+
+func friendly(status int) string {
+	switch status {
+	case fiber.StatusNotFound:
+		return "The page or idea you were looking for doesn't exist, or isn't visible to you."
+	case fiber.StatusForbidden:
+		return "Your account doesn't have permission for this."
+	case fiber.StatusTooManyRequests:
+		return "You've made a lot of requests in a short time. Please wait a moment and try again."
+	case fiber.StatusRequestEntityTooLarge:
+		return "That was more than we can accept in one go."
+	case fiber.StatusServiceUnavailable:
+		return "The portal is busy for a moment. Please try again."
+	}
+	if status >= 500 {
+		return "The error has been logged and we'll look into it. Please try again in a moment."
+	}
+	return http.StatusText(status)
+}

@@ -1,0 +1,148 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cluetrain/cluetrain/models"
+	"github.com/cluetrain/cluetrain/models/dbtest"
+)
+
+func TestHomeServesEmptyPortalAndAssets(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		c := ta.client()
+		resp := c.get("/")
+		page := wantStatus(t, resp, http.StatusOK)
+		for _, want := range []string{"Welcome to your feedback portal", `href="/roadmap"`, `href="/login?next=%2f"`, "Post the first idea"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("home page lacks %q", want)
+			}
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("Content-Security-Policy = %q", csp)
+		}
+		if resp.Header.Get("X-Request-Id") == "" {
+			t.Error("no X-Request-Id header")
+		}
+		css, err := ta.assets.url("style.css")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(page, `href="`+css+`"`) {
+			t.Errorf("home page does not link %s", css)
+		}
+		resp = c.get(css)
+		if b := wantStatus(t, resp, http.StatusOK); !strings.Contains(b, "--accent") {
+			t.Error("stylesheet body is not the stylesheet")
+		}
+		if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+			t.Errorf("asset Cache-Control = %q", cc)
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/css") {
+			t.Errorf("asset Content-Type = %q", ct)
+		}
+		wantStatus(t, c.get("/static/style.css"), http.StatusNotFound)
+	})
+}
+
+func TestNotFoundPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		c := newTestApp(t, db).client()
+		for _, path := range []string{"/no-such-page", "/?board=nope", "/?status=nope", "/static/nope.css"} {
+			b := wantStatus(t, c.get(path), http.StatusNotFound)
+			if !strings.Contains(b, "We couldn&#39;t find that page") {
+				t.Errorf("%s: 404 page lacks its heading", path)
+			}
+		}
+		resp := c.get("/no-such-page", "Accept", "application/json")
+		if b := wantStatus(t, resp, http.StatusNotFound); !strings.Contains(b, `"status":404`) {
+			t.Errorf("JSON 404 = %s", b)
+		}
+		wantStatus(t, c.get("/?after=%%%"), http.StatusBadRequest)
+	})
+}
+
+func TestServerErrorIsLoggedOnceAndShowsNoInternals(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	ta := newTestApp(t, db)
+	ta.fiber.Get("/boom", func(c *fiber.Ctx) error { return errors.New("secret internal detail: SELECT * FROM users") })
+	ta.fiber.Get("/panic", func(c *fiber.Ctx) error { panic("kaboom in handler") })
+	c := ta.client()
+	for _, path := range []string{"/boom", "/panic"} {
+		resp := c.get(path)
+		id := resp.Header.Get("X-Request-Id")
+		b := wantStatus(t, resp, http.StatusInternalServerError)
+		if strings.Contains(b, "secret internal detail") || strings.Contains(b, "kaboom") || strings.Contains(b, "goroutine") {
+			t.Errorf("%s: 500 page shows internals", path)
+		}
+		if !strings.Contains(b, "Something went wrong on our side") {
+			t.Errorf("%s: 500 page lacks its heading", path)
+		}
+		logs := ta.logs.String()
+		if n := strings.Count(logs, `msg="request failed" id=`+id); n != 1 {
+			t.Errorf("%s: logged %d times with request id %s, want 1\n%s", path, n, id, logs)
+		}
+	}
+}
+
+func TestHealth(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		c := ta.client()
+		if b := wantStatus(t, c.get("/healthz"), http.StatusOK); !strings.Contains(b, `"status":"ok"`) {
+			t.Errorf("healthz = %s", b)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		resp := c.get("/healthz")
+		wantStatus(t, resp, http.StatusServiceUnavailable)
+	})
+}
+
+func TestCrawlerFiles(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		ctx := context.Background()
+		if _, err := models.Seed(ctx, db, models.SeedOptions{Users: 5, Ideas: 6, Votes: 10, Seed: 3}); err != nil {
+			t.Fatal(err)
+		}
+		// One idea on a private board must stay out of the sitemap.
+		if _, err := db.Bun().Exec("INSERT INTO boards (slug, name, is_private, created_at) VALUES ('secret', 'Secret', ?, ?)", true, db.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Bun().Exec("UPDATE ideas SET board_id = (SELECT id FROM boards WHERE slug = 'secret'), title = 'Hidden plan' WHERE id = (SELECT min(id) FROM ideas)"); err != nil {
+			t.Fatal(err)
+		}
+		c := ta.client()
+		robots := wantStatus(t, c.get("/robots.txt"), http.StatusOK)
+		if !strings.Contains(robots, "Sitemap: http://portal.test/sitemap.xml") {
+			t.Errorf("robots.txt = %s", robots)
+		}
+		resp := c.get("/sitemap.xml")
+		sm := wantStatus(t, resp, http.StatusOK)
+		if n := strings.Count(sm, "<url>"); n != 3+5 {
+			t.Errorf("sitemap has %d urls, want 8 (3 pages + 5 public ideas)\n%s", n, sm)
+		}
+		if n := strings.Count(sm, "<lastmod>"); n != 5 {
+			t.Errorf("sitemap has %d lastmod dates, want 5", n)
+		}
+		var first int64
+		if err := db.Bun().QueryRow("SELECT min(id) FROM ideas").Scan(&first); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(sm, "/ideas/"+strconv.FormatInt(first, 10)+"/") {
+			t.Error("sitemap lists an idea on a private board")
+		}
+		if len(resp.Cookies()) != 0 {
+			t.Errorf("sitemap sets cookies: %v", resp.Cookies())
+		}
+	})
+}

@@ -1,0 +1,178 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cluetrain/cluetrain/models"
+	"github.com/cluetrain/cluetrain/models/dbtest"
+)
+
+// testApp is an App over a fresh database of one dialect.
+type testApp struct {
+	*App
+	t     *testing.T
+	db    *models.DB
+	clock *dbtest.Clock
+	logs  *bytes.Buffer
+}
+
+// newTestApp builds an App on db with BASE_URL http://portal.test, a fixed
+// clock and rate limits lifted unless opts say otherwise.
+func newTestApp(t *testing.T, db *models.DB, opts ...Option) *testApp {
+	t.Helper()
+	return newTestAppWith(t, db, map[string]string{"BASE_URL": "http://portal.test"}, append([]Option{WithoutRateLimits()}, opts...)...)
+}
+
+// newTestAppWith builds an App from the given environment.
+func newTestAppWith(t *testing.T, db *models.DB, env map[string]string, opts ...Option) *testApp {
+	t.Helper()
+	cfg, err := LoadConfig(env)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	clock := dbtest.FixClock(db)
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := New(context.Background(), cfg, db, log, opts...)
+	if err != nil {
+		t.Fatalf("new app: %v", err)
+	}
+	return &testApp{App: a, t: t, db: db, clock: clock, logs: logs}
+}
+
+// lockedWriter lets handlers log while a test reads the buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (lw *lockedWriter) Write(p []byte) (int, error) {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return lw.w.Write(p)
+}
+
+// client is a browser-like client of a testApp: it keeps cookies and adds
+// the CSRF token to every form it posts.
+type client struct {
+	ta      *testApp
+	cookies map[string]string
+}
+
+func (ta *testApp) client() *client {
+	c := &client{ta: ta, cookies: map[string]string{}}
+	// A CSRF cookie as a page would have issued it.
+	c.cookies[ta.csrfCookieName()] = "test-csrf-cookie-value-0123456789abcdef"
+	return c
+}
+
+// csrf is the token that goes with the client's cookie.
+func (c *client) csrf() string { return c.ta.csrfSign(c.cookies[c.ta.csrfCookieName()]) }
+
+// do sends a request through the app and records cookies it sets.
+func (c *client) do(req *http.Request) *http.Response {
+	c.ta.t.Helper()
+	for k, v := range c.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	resp, err := c.ta.fiber.Test(req, -1)
+	if err != nil {
+		c.ta.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	for _, ck := range resp.Cookies() {
+		if ck.MaxAge < 0 || ck.Value == "" || (!ck.Expires.IsZero() && ck.Expires.Before(time.Now())) {
+			delete(c.cookies, ck.Name)
+		} else {
+			c.cookies[ck.Name] = ck.Value
+		}
+	}
+	return resp
+}
+
+// get fetches a path.
+func (c *client) get(path string, headers ...string) *http.Response {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.do(req)
+}
+
+// post sends a form with the CSRF token added.
+func (c *client) post(path string, form url.Values, headers ...string) *http.Response {
+	if form == nil {
+		form = url.Values{}
+	}
+	if !form.Has("_csrf") {
+		form.Set("_csrf", c.csrf())
+	}
+	return c.postRaw(path, form, headers...)
+}
+
+// postRaw sends a form exactly as given.
+func (c *client) postRaw(path string, form url.Values, headers ...string) *http.Response {
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.do(req)
+}
+
+// signInAs gives the client a real stored session for the user, exactly as
+// a sign-in would leave it.
+func (c *client) signInAs(u *models.User) {
+	c.ta.t.Helper()
+	data := map[string]interface{}{sessUserID: u.ID, sessSeen: c.ta.db.Now().Unix()}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&data); err != nil {
+		c.ta.t.Fatal(err)
+	}
+	id := "test-session-" + u.Name + "-" + time.Now().Format("150405.000000000")
+	if err := models.NewSessionStorage(c.ta.db).Set(id, buf.Bytes(), sessionIdle); err != nil {
+		c.ta.t.Fatal(err)
+	}
+	c.cookies["cluetrain_session"] = id
+}
+
+// body reads and closes a response body.
+func body(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return string(b)
+}
+
+// wantStatus fails the test unless the response has the status.
+func wantStatus(t *testing.T, resp *http.Response, want int) string {
+	t.Helper()
+	b := body(t, resp)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d\n%s", resp.Request.Method, resp.Request.URL, resp.StatusCode, want, excerptOf(b))
+	}
+	return b
+}
+
+func excerptOf(s string) string {
+	if len(s) > 2000 {
+		return s[:2000] + "…"
+	}
+	return s
+}
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)

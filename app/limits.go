@@ -1,0 +1,85 @@
+package app
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+)
+
+// Rate is how many requests a key may make in a window.
+type Rate struct {
+	Max    int
+	Window time.Duration
+}
+
+// defaultRates are the abuse limits by name. Counters live in each
+// instance's memory, so behind a load balancer the effective limit is
+// per instance; that bounds abuse without a shared store.
+var defaultRates = map[string]Rate{
+	"signin-ip":    {Max: 20, Window: time.Minute},
+	"signin-email": {Max: 5, Window: 15 * time.Minute},
+	"idea-user":    {Max: 10, Window: time.Hour},
+	"idea-ip":      {Max: 30, Window: time.Hour},
+	"comment-user": {Max: 30, Window: 10 * time.Minute},
+	"comment-ip":   {Max: 100, Window: 10 * time.Minute},
+	"vote-user":    {Max: 120, Window: time.Minute},
+	"vote-ip":      {Max: 600, Window: time.Minute},
+}
+
+// Option adjusts an App at construction (tests use these).
+type Option func(*App)
+
+// WithRates overrides some abuse limits by name.
+func WithRates(r map[string]Rate) Option {
+	return func(a *App) {
+		for k, v := range r {
+			a.rates[k] = v
+		}
+	}
+}
+
+// WithoutRateLimits lifts every abuse limit (for load tests and benchmarks).
+func WithoutRateLimits() Option {
+	return func(a *App) {
+		for k := range a.rates {
+			a.rates[k] = Rate{}
+		}
+	}
+}
+
+// limit returns middleware applying the named rate to the key of each
+// request; an empty key is not limited. Past the limit: 429 with Retry-After.
+func (a *App) limit(name string, key func(c *fiber.Ctx) string) fiber.Handler {
+	rate, ok := a.rates[name]
+	if !ok {
+		panic("no rate named " + name)
+	}
+	if rate.Max <= 0 {
+		return func(c *fiber.Ctx) error { return c.Next() }
+	}
+	return limiter.New(limiter.Config{
+		Max:        rate.Max,
+		Expiration: rate.Window,
+		Next:       func(c *fiber.Ctx) bool { return key(c) == "" },
+		KeyGenerator: func(c *fiber.Ctx) string {
+			return name + "|" + key(c)
+		},
+		LimitReached: func(c *fiber.Ctx) error {
+			return fiber.NewError(fiber.StatusTooManyRequests, "You've done that a lot in a short time. Please wait a little and try again.")
+		},
+	})
+}
+
+// byIP keys a limit on the client address (X-Forwarded-For is believed only
+// from TRUSTED_PROXIES).
+func byIP(c *fiber.Ctx) string { return c.IP() }
+
+// byUser keys a limit on the signed-in user.
+func byUser(c *fiber.Ctx) string {
+	if u := currentUser(c); u != nil {
+		return strconv.FormatInt(u.ID, 10)
+	}
+	return ""
+}

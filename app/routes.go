@@ -1,0 +1,36 @@
+package app
+
+import (
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/etag"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+)
+
+// routes is the whole HTTP surface in one place.
+//
+// Middleware order: recover first so that nothing escapes it; the request id
+// next so every later line can name the request; then the request log
+// (which sees the final status), security headers, compression and ETags;
+// then the session user and the CSRF check, which only matter to handlers.
+func (a *App) routes() {
+	r := a.fiber
+	r.Use(recover.New())
+	r.Use(requestID())
+	r.Use(a.logRequests)
+	r.Use(a.securityHeaders())
+	r.Use(compress.New())
+	r.Use(etag.New(etag.Config{Weak: true}))
+
+	// Crawlers, health and assets need no session.
+	r.Get("/healthz", a.showHealth)
+	r.Get("/robots.txt", a.showRobots)
+	r.Get("/sitemap.xml", a.showSitemap)
+	r.Get("/static/:file", a.serveAsset)
+
+	r.Use(a.loadUser)
+	r.Use(a.checkCSRF)
+
+	// Ideas.
+	r.Get("/", a.showHome)
+	// Anything else falls through to Fiber's not-found, shown by handleError.
+}

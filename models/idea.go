@@ -1,0 +1,345 @@
+package models
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+)
+
+// Idea is a customer's suggestion.
+type Idea struct {
+	bun.BaseModel `bun:"table:ideas"`
+
+	ID               int64      `bun:"id,pk,autoincrement"`
+	BoardID          int64      `bun:"board_id"`
+	AuthorID         int64      `bun:"author_id"`
+	Title            string     `bun:"title"`
+	Slug             string     `bun:"slug"`
+	Body             string     `bun:"body"`
+	BodyHTML         string     `bun:"body_html"`
+	StatusID         int64      `bun:"status_id"`
+	VotesCount       int        `bun:"votes_count"`
+	CommentsCount    int        `bun:"comments_count"`
+	TrendScore       float64    `bun:"trend_score"`
+	RoadmapPosition  float64    `bun:"roadmap_position"`
+	MergedIntoID     *int64     `bun:"merged_into_id"`
+	Response         string     `bun:"response"`
+	ResponseHTML     string     `bun:"response_html"`
+	ResponseAuthorID *int64     `bun:"response_author_id"`
+	RespondedAt      *time.Time `bun:"responded_at"`
+	HiddenAt         *time.Time `bun:"hidden_at"`
+	CreatedAt        time.Time  `bun:"created_at"`
+	UpdatedAt        time.Time  `bun:"updated_at"`
+	LastActivityAt   time.Time  `bun:"last_activity_at"`
+
+	Board          *Board  `bun:"rel:belongs-to,join:board_id=id"`
+	Status         *Status `bun:"rel:belongs-to,join:status_id=id"`
+	Author         *User   `bun:"rel:belongs-to,join:author_id=id"`
+	ResponseAuthor *User   `bun:"rel:belongs-to,join:response_author_id=id"`
+}
+
+// Path is the idea's canonical URL path.
+func (i *Idea) Path() string { return fmt.Sprintf("/ideas/%d/%s", i.ID, i.Slug) }
+
+// VisibleTo reports whether the viewer may see the idea. Board and Status
+// must be loaded.
+func (i *Idea) VisibleTo(u *User) bool {
+	if i.Board != nil && !i.Board.VisibleTo(u) {
+		return false
+	}
+	return i.HiddenAt == nil || u.IsStaff()
+}
+
+// Public reports whether anyone at all may see the idea (feeds, sitemap).
+func (i *Idea) Public() bool {
+	return i.HiddenAt == nil && (i.Board == nil || !i.Board.IsPrivate)
+}
+
+// Excerpt is the start of the body as plain text, at most n runes.
+func (i *Idea) Excerpt(n int) string { return Excerpt(i.Body, n) }
+
+// Excerpt shortens markdown source to plain text of at most n runes, cut at a
+// word boundary.
+func Excerpt(md string, n int) string {
+	var b strings.Builder
+	space := false
+	for _, r := range md {
+		switch {
+		case strings.ContainsRune("#*_`>[]|~", r):
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	s := b.String()
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	rs := []rune(s)[:n]
+	cut := string(rs)
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " .,;:") + "…"
+}
+
+// Slugify makes a URL-friendly slug from a title.
+func Slugify(title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(title) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			if b.Len() >= 80 {
+				break
+			}
+			continue
+		}
+		dash = true
+	}
+	if b.Len() == 0 {
+		return "idea"
+	}
+	return b.String()
+}
+
+// IdeaByID loads an idea with its board, status and authors, if the viewer
+// may see it.
+func IdeaByID(ctx context.Context, db *DB, id int64, viewer *User) (*Idea, error) {
+	idea := new(Idea)
+	err := db.bun.NewSelect().Model(idea).
+		Relation("Board").Relation("Status").Relation("Author").Relation("ResponseAuthor").
+		Where("idea.id = ?", id).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("idea %d: %w", id, mapErr(err))
+	}
+	if !idea.VisibleTo(viewer) {
+		return nil, fmt.Errorf("idea %d: %w", id, ErrNotFound)
+	}
+	return idea, nil
+}
+
+// Sorts a list of ideas can take.
+const (
+	SortTrending  = "trending"
+	SortTop       = "top"
+	SortNew       = "new"
+	SortActive    = "active"
+	SortDiscussed = "discussed"
+)
+
+// SortNames maps each sort to its label, in menu order.
+var SortNames = []struct{ Key, Label string }{
+	{SortTrending, "Trending"},
+	{SortTop, "Top"},
+	{SortNew, "New"},
+	{SortActive, "Recently active"},
+	{SortDiscussed, "Most discussed"},
+}
+
+// ValidSort reports whether s names a sort.
+func ValidSort(s string) bool {
+	for _, n := range SortNames {
+		if n.Key == s {
+			return true
+		}
+	}
+	return false
+}
+
+// IdeaQuery selects a page of ideas.
+type IdeaQuery struct {
+	Sort     string // one of the Sort constants; trending when empty
+	BoardID  int64  // 0: every board the viewer may see
+	StatusID int64  // 0: every status
+	After    string // cursor from a previous page's Next
+	Limit    int    // default 20, at most 100
+	Viewer   *User
+}
+
+// IdeaPage is one page of a list.
+type IdeaPage struct {
+	Ideas []Idea
+	Next  string // cursor for the following page, "" on the last
+}
+
+// sortColumn is the column a sort orders by (then id, descending).
+func sortColumn(sort string) string {
+	switch sort {
+	case SortTop:
+		return "votes_count"
+	case SortNew:
+		return ""
+	case SortActive:
+		return "last_activity_at"
+	case SortDiscussed:
+		return "comments_count"
+	default:
+		return "trend_score"
+	}
+}
+
+// ListIdeas returns one page of visible ideas. Every combination of sort and
+// filter is served by an index on (filter, sort column, id); the cursor is
+// the last row's (sort value, id), so each page is a range scan however deep.
+func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
+	if q.Limit <= 0 || q.Limit > 100 {
+		q.Limit = 20
+	}
+	if !ValidSort(q.Sort) {
+		q.Sort = SortTrending
+	}
+	col := sortColumn(q.Sort)
+
+	var ideas []Idea
+	sel := db.bun.NewSelect().Model(&ideas).
+		Relation("Board").Relation("Status").
+		Where("idea.hidden_at IS NULL").
+		Where("idea.merged_into_id IS NULL").
+		Limit(int64(q.Limit + 1))
+	if q.BoardID != 0 {
+		sel = sel.Where("idea.board_id = ?", q.BoardID)
+	}
+	if !q.Viewer.IsStaff() {
+		private, err := privateBoardIDs(ctx, db.bun)
+		if err != nil {
+			return IdeaPage{}, fmt.Errorf("list ideas: %w", err)
+		}
+		if len(private) > 0 {
+			sel = sel.Where("idea.board_id NOT IN (?)", bun.In(private))
+		}
+	}
+	if q.StatusID != 0 {
+		sel = sel.Where("idea.status_id = ?", q.StatusID)
+	}
+	if q.After != "" {
+		val, id, ok := decodeCursor(q.After)
+		if !ok {
+			return IdeaPage{}, &ValidationError{Fields: map[string]string{"after": "is not a valid page cursor"}}
+		}
+		if col == "" {
+			sel = sel.Where("idea.id < ?", id)
+		} else {
+			v, err := cursorValue(col, val)
+			if err != nil {
+				return IdeaPage{}, &ValidationError{Fields: map[string]string{"after": "is not a valid page cursor"}}
+			}
+			sel = sel.Where("(idea."+col+", idea.id) < (?, ?)", v, id)
+		}
+	}
+	if col != "" {
+		sel = sel.OrderExpr("idea." + col + " DESC")
+	}
+	sel = sel.OrderExpr("idea.id DESC")
+	if err := sel.Scan(ctx); err != nil {
+		return IdeaPage{}, fmt.Errorf("list ideas: %w", mapErr(err))
+	}
+	page := IdeaPage{Ideas: ideas}
+	if len(ideas) > q.Limit {
+		page.Ideas = ideas[:q.Limit]
+		last := page.Ideas[q.Limit-1]
+		page.Next = encodeCursor(cursorOf(col, &last), last.ID)
+	}
+	return page, nil
+}
+
+func cursorOf(col string, i *Idea) string {
+	switch col {
+	case "votes_count":
+		return strconv.Itoa(i.VotesCount)
+	case "comments_count":
+		return strconv.Itoa(i.CommentsCount)
+	case "last_activity_at":
+		return i.LastActivityAt.UTC().Format(time.RFC3339Nano)
+	case "trend_score":
+		return strconv.FormatFloat(i.TrendScore, 'g', -1, 64)
+	}
+	return ""
+}
+
+func cursorValue(col, val string) (any, error) {
+	switch col {
+	case "votes_count", "comments_count":
+		return strconv.Atoi(val)
+	case "last_activity_at":
+		return time.Parse(time.RFC3339Nano, val)
+	default:
+		return strconv.ParseFloat(val, 64)
+	}
+}
+
+func encodeCursor(val string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(val + "~" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(s string) (string, int64, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return "", 0, false
+	}
+	val, idText, ok := strings.Cut(string(raw), "~")
+	if !ok {
+		return "", 0, false
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0, false
+	}
+	return val, id, true
+}
+
+// CountIdeas counts all ideas, visible or not (for the seed's refusal).
+func CountIdeas(ctx context.Context, db *DB) (int, error) {
+	n, err := db.bun.NewSelect().Table("ideas").Count(ctx)
+	return int(n), mapErr(err)
+}
+
+// IdeaLink is an idea's address and last change, for the sitemap.
+type IdeaLink struct {
+	Path      string
+	UpdatedAt time.Time
+}
+
+// PublicIdeaLinks lists ideas anyone may see, most recently changed first.
+func PublicIdeaLinks(ctx context.Context, db *DB, limit int) ([]IdeaLink, error) {
+	var rows []struct {
+		ID        int64     `bun:"id"`
+		Slug      string    `bun:"slug"`
+		UpdatedAt time.Time `bun:"updated_at"`
+	}
+	sel := db.bun.NewSelect().Table("ideas").Column("id", "slug", "updated_at").
+		Where("hidden_at IS NULL").Where("merged_into_id IS NULL").
+		OrderExpr("updated_at DESC, id DESC").Limit(int64(limit))
+	private, err := privateBoardIDs(ctx, db.bun)
+	if err != nil {
+		return nil, fmt.Errorf("sitemap: %w", err)
+	}
+	if len(private) > 0 {
+		sel = sel.Where("board_id NOT IN (?)", bun.In(private))
+	}
+	if err := sel.Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("sitemap: %w", mapErr(err))
+	}
+	links := make([]IdeaLink, len(rows))
+	for i, r := range rows {
+		links[i] = IdeaLink{Path: fmt.Sprintf("/ideas/%d/%s", r.ID, r.Slug), UpdatedAt: r.UpdatedAt}
+	}
+	return links, nil
+}

@@ -1,0 +1,77 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Roles, from most to least powerful.
+const (
+	RoleAdmin  = "admin"
+	RoleStaff  = "staff"
+	RoleMember = "member"
+)
+
+// User is a person with an account.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID            int64      `bun:"id,pk,autoincrement"`
+	Name          string     `bun:"name"`
+	Email         *string    `bun:"email"`
+	EmailVerified bool       `bun:"email_verified"`
+	AvatarURL     string     `bun:"avatar_url"`
+	Role          string     `bun:"role"`
+	BlockedAt     *time.Time `bun:"blocked_at"`
+	CreatedAt     time.Time  `bun:"created_at"`
+}
+
+// IsStaff reports whether the user answers for the company (staff or admin).
+func (u *User) IsStaff() bool {
+	return u != nil && (u.Role == RoleStaff || u.Role == RoleAdmin) && u.BlockedAt == nil
+}
+
+// IsAdmin reports whether the user runs the portal.
+func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin && u.BlockedAt == nil }
+
+// CanWrite reports whether the user may post, vote and comment.
+func (u *User) CanWrite() bool { return u != nil && u.BlockedAt == nil }
+
+// EmailAddress is the email or "".
+func (u *User) EmailAddress() string {
+	if u == nil || u.Email == nil {
+		return ""
+	}
+	return *u.Email
+}
+
+// Initial is the first letter of the name, for avatar placeholders.
+func (u *User) Initial() string {
+	for _, r := range strings.TrimSpace(u.Name) {
+		return strings.ToUpper(string(r))
+	}
+	return "?"
+}
+
+// UserByID loads one user.
+func UserByID(ctx context.Context, db *DB, id int64) (*User, error) {
+	u := new(User)
+	if err := db.bun.NewSelect().Model(u).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("user %d: %w", id, mapErr(err))
+	}
+	return u, nil
+}
+
+// UserByEmail loads a user by email, case-insensitively.
+func UserByEmail(ctx context.Context, db *DB, email string) (*User, error) {
+	u := new(User)
+	err := db.bun.NewSelect().Model(u).Where("lower(email) = ?", strings.ToLower(strings.TrimSpace(email))).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("user by email: %w", mapErr(err))
+	}
+	return u, nil
+}
