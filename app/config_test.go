@@ -1,0 +1,123 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := LoadConfig(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PortNumber != 3000 || cfg.BaseURL != "http://localhost:3000" || cfg.DatabaseURL != "sqlite:data/cluetrain.db" {
+		t.Errorf("defaults = port %d, base %q, db %q", cfg.PortNumber, cfg.BaseURL, cfg.DatabaseURL)
+	}
+	if cfg.Secure() {
+		t.Error("http default reported secure")
+	}
+	cfg, err = LoadConfig(map[string]string{"PORT": "8080", "BASE_URL": "https://feedback.example.com/", "ADMIN_EMAILS": " Ada@Example.com ,bob@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BaseURL != "https://feedback.example.com" || !cfg.Secure() || cfg.URL("/roadmap") != "https://feedback.example.com/roadmap" {
+		t.Errorf("base = %q", cfg.BaseURL)
+	}
+	if strings.Join(cfg.AdminEmails, ",") != "ada@example.com,bob@example.com" {
+		t.Errorf("admin emails = %q", cfg.AdminEmails)
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	cases := []struct {
+		env     map[string]string
+		wantVar string
+	}{
+		{map[string]string{"PORT": "abc"}, "PORT"},
+		{map[string]string{"PORT": "70000"}, "PORT"},
+		{map[string]string{"BASE_URL": "example.com"}, "BASE_URL"},
+		{map[string]string{"BASE_URL": "ftp://example.com"}, "BASE_URL"},
+		{map[string]string{"BASE_URL": "/relative"}, "BASE_URL"},
+		{map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "sqlite:"}, "DATABASE_URL"},
+		{map[string]string{"GITHUB_KEY": "k"}, "GITHUB_KEY"},
+		{map[string]string{"OIDC_ISSUER": "not a url"}, "OIDC_ISSUER"},
+		{map[string]string{"OIDC_ISSUER": "https://id.example.com"}, "OIDC_CLIENT_ID"},
+		{map[string]string{"SMTP_URL": "http://mail"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://mail:25"}, "MAIL_FROM"},
+		{map[string]string{"TRUSTED_PROXIES": "10.0.0.0/99"}, "TRUSTED_PROXIES"},
+		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+	}
+	for _, c := range cases {
+		_, err := LoadConfig(c.env)
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Errorf("%v: err = %v, want a ConfigError", c.env, err)
+			continue
+		}
+		if ce.Var != c.wantVar {
+			t.Errorf("%v: error names %s, want %s", c.env, ce.Var, c.wantVar)
+		}
+		if !strings.HasPrefix(err.Error(), c.wantVar+": ") {
+			t.Errorf("%v: message %q does not start with the variable", c.env, err)
+		}
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if st := Main([]string{"help"}, &out, &errOut); st != 0 || !strings.Contains(out.String(), "seed") {
+		t.Errorf("help: status %d, output %q", st, out.String())
+	}
+	for _, cmd := range []string{"serve", "migrate", "seed"} {
+		out.Reset()
+		errOut.Reset()
+		if st := Main([]string{cmd, "--help"}, &out, &errOut); st != 0 {
+			t.Errorf("%s --help: status %d", cmd, st)
+		}
+		if !strings.Contains(errOut.String(), "Usage: cluetrain "+cmd) {
+			t.Errorf("%s --help printed %q", cmd, errOut.String())
+		}
+	}
+	errOut.Reset()
+	if st := Main([]string{"frobnicate"}, &out, &errOut); st != 2 {
+		t.Errorf("unknown command: status %d, want 2", st)
+	}
+
+	// A bad value stops start-up with one line naming the variable, status 2.
+	t.Setenv("PORT", "abc")
+	errOut.Reset()
+	if st := Main(nil, &out, &errOut); st != 2 {
+		t.Errorf("PORT=abc: status %d, want 2", st)
+	}
+	if got := errOut.String(); strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, "cluetrain: PORT: ") {
+		t.Errorf("PORT=abc printed %q", got)
+	}
+	t.Setenv("PORT", "3000")
+	t.Setenv("DATABASE_URL", "mongodb://x")
+	errOut.Reset()
+	if st := Main([]string{"migrate"}, &out, &errOut); st != 2 || !strings.HasPrefix(errOut.String(), "cluetrain: DATABASE_URL: ") {
+		t.Errorf("DATABASE_URL=mongodb: status %d, printed %q", st, errOut.String())
+	}
+}
+
+func TestSeedCommandRefusesNonEmptyDatabase(t *testing.T) {
+	t.Setenv("DATABASE_URL", "sqlite:"+t.TempDir()+"/seed.db")
+	var out, errOut bytes.Buffer
+	if st := Main([]string{"seed", "--users", "3", "--ideas", "4", "--votes", "5"}, &out, &errOut); st != 0 {
+		t.Fatalf("seed: status %d: %s", st, errOut.String())
+	}
+	if !strings.Contains(out.String(), "seeded 3 users, 4 ideas, 5 votes") {
+		t.Errorf("seed printed %q", out.String())
+	}
+	errOut.Reset()
+	if st := Main([]string{"seed", "--users", "3", "--ideas", "4", "--votes", "5"}, &out, &errOut); st != 1 || !strings.Contains(errOut.String(), "--force") {
+		t.Errorf("second seed: status %d, printed %q", st, errOut.String())
+	}
+	out.Reset()
+	if st := Main([]string{"seed", "--users", "3", "--ideas", "4", "--votes", "5", "--force"}, &out, &errOut); st != 0 {
+		t.Errorf("seed --force: status %d: %s", st, errOut.String())
+	}
+}
