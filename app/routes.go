@@ -32,5 +32,15 @@ func (a *App) routes() {
 
 	// Ideas.
 	r.Get("/", a.showHome)
+
+	// Staff and roadmap.
+	r.Post("/ideas/:id/status", a.requireStaff, a.updateStatus)
+	r.Post("/ideas/:id/merge", a.requireStaff, a.mergeIdea)
+	r.Post("/ideas/:id/hide", a.requireStaff, a.hideIdea)
+	r.Post("/ideas/:id/unhide", a.requireStaff, a.unhideIdea)
+	r.Get("/triage", a.requireStaff, a.showTriage)
+	r.Get("/roadmap", a.showRoadmap)
+	r.Post("/roadmap/move", a.requireStaff, a.moveRoadmapCard)
+	r.Get("/changelog", a.showChangelog)
 	// Anything else falls through to Fiber's not-found, shown by handleError.
 }

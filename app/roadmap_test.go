@@ -1,0 +1,390 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cluetrain/cluetrain/models"
+	"github.com/cluetrain/cluetrain/models/dbtest"
+)
+
+// The whole journey of issue 5: from the top of triage to planned with a
+// public answer in two clicks, reordered on the roadmap, shipped, and seen
+// by everyone on the roadmap and the changelog.
+func TestTriageToRoadmapToChangelog(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
+		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
+		bob := dbtest.User(t, db, "Bob", "bob@example.com", models.RoleMember)
+		top := roadmapIdea(t, db, ann, "Dark mode", "open", "feature-requests")
+		roadmapIdea(t, db, ann, "CSV export", "planned", "feature-requests")
+		for _, u := range []*models.User{ann, bob} {
+			roadmapVote(t, db, top, u, ta.clock.T.Add(-time.Hour))
+		}
+		sc := ta.client()
+		sc.signInAs(staff)
+
+		page := wantStatus(t, sc.get("/triage"), http.StatusOK)
+		first := strings.Index(page, `action="/ideas/`+strconv.FormatInt(top.ID, 10)+`/status"`)
+		if first < 0 || strings.Contains(page, ">CSV export<") {
+			t.Fatalf("triage does not offer Dark mode (or shows a planned idea):\n%s", mainOf(t, page))
+		}
+		if !strings.Contains(page, "+2 in 30 days") {
+			t.Error("triage lacks the vote velocity")
+		}
+		// Click one opens the Plan form; click two submits it as it stands.
+		form := url.Values{"status": {"planned"}, "next": {"/triage"},
+			"response": {"Good news: this is planned. We'll post updates here as the work progresses."}}
+		resp := sc.post(fmt.Sprintf("/ideas/%d/status", top.ID), form)
+		wantStatus(t, resp, http.StatusSeeOther)
+		if loc := resp.Header.Get("Location"); loc != "/triage" {
+			t.Errorf("after planning, Location %q, want /triage", loc)
+		}
+		if strings.Contains(wantStatus(t, sc.get("/triage"), http.StatusOK), ">Dark mode<") {
+			t.Error("a planned idea is still in triage")
+		}
+
+		// Planned at the end of the column; staff move it up.
+		resp = sc.post("/roadmap/move", url.Values{"idea": {strconv.FormatInt(top.ID, 10)}, "direction": {"up"}})
+		wantStatus(t, resp, http.StatusSeeOther)
+		if loc := resp.Header.Get("Location"); loc != fmt.Sprintf("/roadmap#card-%d", top.ID) {
+			t.Errorf("after a move, Location %q", loc)
+		}
+		visitor := ta.client()
+		page = wantStatus(t, visitor.get("/roadmap"), http.StatusOK)
+		if i, j := strings.Index(page, ">Dark mode<"), strings.Index(page, ">CSV export<"); i < 0 || j < 0 || i > j {
+			t.Errorf("roadmap order: Dark mode at %d, CSV export at %d", i, j)
+		}
+		if !strings.Contains(page, "Good news: this is planned.") {
+			t.Error("roadmap card lacks the response excerpt")
+		}
+		if strings.Contains(page, `action="/roadmap/move"`) {
+			t.Error("a visitor sees the staff controls")
+		}
+
+		// Ship it, answering in public; JSON for scripts.
+		resp = sc.post(fmt.Sprintf("/ideas/%d/status", top.ID), url.Values{"status": {"done"}, "response": {"Dark mode is **live** for everyone."}}, "Accept", "application/json")
+		var out struct {
+			Status       string `json:"status"`
+			TakesVotes   bool   `json:"takes_votes"`
+			ResponseHTML string `json:"response_html"`
+		}
+		if err := json.Unmarshal([]byte(wantStatus(t, resp, http.StatusOK)), &out); err != nil {
+			t.Fatal(err)
+		}
+		if out.Status != "done" || out.TakesVotes || !strings.Contains(out.ResponseHTML, "<strong>live</strong>") {
+			t.Errorf("JSON answer %+v", out)
+		}
+		page = wantStatus(t, visitor.get("/roadmap"), http.StatusOK)
+		done := page[strings.Index(page, `data-status="done"`):]
+		if !strings.Contains(done, ">Dark mode<") || !strings.Contains(done, `href="/changelog"`) {
+			t.Error("the done column lacks the shipped idea or the changelog link")
+		}
+		page = wantStatus(t, visitor.get("/changelog"), http.StatusOK)
+		if !strings.Contains(page, "Dark mode is <strong>live</strong> for everyone.") || !strings.Contains(page, "Sam Staff · Staff") {
+			t.Errorf("changelog lacks the announcement:\n%s", mainOf(t, page))
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM events WHERE idea_id = ?", top.ID); n != 3 {
+			t.Errorf("%d events on the idea, want 3 (planned, moved, done)", n)
+		}
+	})
+}
+
+func TestStaffActionsAnswerRefusalsWithStatusCodes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
+		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
+		orig := roadmapIdea(t, db, ann, "Dark mode", "open", "feature-requests")
+		dup := roadmapIdea(t, db, ann, "Night theme", "open", "feature-requests")
+		roadmapVote(t, db, dup, ann, ta.clock.T)
+		c := ta.client()
+		c.signInAs(staff)
+		statusOf := func(id int64) string { return fmt.Sprintf("/ideas/%d/status", id) }
+
+		for _, tc := range []struct {
+			path string
+			form url.Values
+			want int
+			says string
+		}{
+			{statusOf(orig.ID), url.Values{"status": {"nope"}}, http.StatusUnprocessableEntity, "Choose one of the listed statuses."},
+			{statusOf(orig.ID), url.Values{"status": {"duplicate"}}, http.StatusUnprocessableEntity, "merge it into the original"},
+			{"/ideas/abc/status", url.Values{"status": {"planned"}}, http.StatusNotFound, ""},
+			{"/ideas/999999/status", url.Values{"status": {"planned"}}, http.StatusNotFound, ""},
+			{fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {strconv.FormatInt(dup.ID, 10)}}, http.StatusUnprocessableEntity, "merged into itself"},
+			{fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {"999999"}}, http.StatusUnprocessableEntity, "There is no idea #999999."},
+			{fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {"nonsense"}}, http.StatusUnprocessableEntity, "number or the link"},
+			{"/ideas/999999/merge", url.Values{"into": {strconv.FormatInt(orig.ID, 10)}}, http.StatusNotFound, ""},
+			{"/roadmap/move", url.Values{"idea": {strconv.FormatInt(orig.ID, 10)}, "direction": {"up"}}, http.StatusUnprocessableEntity, "ordered by hand"},
+			{"/roadmap/move", url.Values{"idea": {"x"}, "direction": {"up"}}, http.StatusNotFound, ""},
+		} {
+			b := wantStatus(t, c.post(tc.path, tc.form), tc.want)
+			if !strings.Contains(b, tc.says) {
+				t.Errorf("POST %s %v: page lacks %q", tc.path, tc.form, tc.says)
+			}
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM events"); n != 0 {
+			t.Errorf("%d events after refusals", n)
+		}
+
+		// A merge by link goes on to the original, whose page now counts
+		// the vote; the duplicate points there.
+		resp := c.post(fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {"http://portal.test" + orig.Path()}})
+		wantStatus(t, resp, http.StatusSeeOther)
+		if loc := resp.Header.Get("Location"); loc != orig.Path() {
+			t.Errorf("after merge, Location %q, want %q", loc, orig.Path())
+		}
+		if n := dbtest.Count(t, db, "SELECT votes_count FROM ideas WHERE id = ?", orig.ID); n != 1 {
+			t.Errorf("original has %d votes, want 1", n)
+		}
+		// Redirects follow only this site: a foreign next or Referer is ignored.
+		resp = c.post(statusOf(orig.ID), url.Values{"status": {"under_review"}, "next": {"//evil.example/x"}}, "Referer", "http://evil.example/")
+		wantStatus(t, resp, http.StatusSeeOther)
+		if loc := resp.Header.Get("Location"); loc != orig.Path() {
+			t.Errorf("Location %q, want %q", loc, orig.Path())
+		}
+		resp = c.post(statusOf(orig.ID), url.Values{"status": {"open"}}, "Referer", "http://portal.test/triage?sort=trending")
+		wantStatus(t, resp, http.StatusSeeOther)
+		if loc := resp.Header.Get("Location"); loc != "/triage?sort=trending" {
+			t.Errorf("Location %q, want the referring triage view", loc)
+		}
+	})
+}
+
+// dbState is everything the staff routes could change, as text.
+func dbState(t *testing.T, db *models.DB) string {
+	t.Helper()
+	var b strings.Builder
+	rows, err := db.Bun().QueryContext(context.Background(), `SELECT id, status_id, votes_count, roadmap_position, merged_into_id IS NULL,
+		hidden_at IS NULL, response, responded_at IS NULL, updated_at FROM ideas ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, status, votes int64
+		var pos float64
+		var notMerged, notHidden, noResponseAt bool
+		var response string
+		var updated time.Time
+		if err := rows.Scan(&id, &status, &votes, &pos, &notMerged, &notHidden, &response, &noResponseAt, &updated); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%d %d %d %v %v %v %q %v %s\n", id, status, votes, pos, notMerged, notHidden, response, noResponseAt, updated.UTC())
+	}
+	for _, table := range []string{"votes", "subscriptions", "events"} {
+		fmt.Fprintf(&b, "%s %d\n", table, dbtest.Count(t, db, "SELECT count(*) FROM "+table))
+	}
+	return b.String()
+}
+
+// Every staff-only route and action, tried by a visitor, a member, a blocked
+// member and a blocked staff member: each is refused and nothing changes.
+func TestStaffRoutesRefuseEveryoneElse(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
+		blocked := dbtest.User(t, db, "Blocked", "blocked@example.com", models.RoleMember)
+		exStaff := dbtest.User(t, db, "Former", "former@example.com", models.RoleStaff)
+		at := ta.clock.T
+		for _, u := range []*models.User{blocked, exStaff} {
+			if _, err := db.Bun().NewUpdate().Model(u).WherePK().Set("blocked_at = ?", at).Exec(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		orig := roadmapIdea(t, db, ann, "Dark mode", "planned", "feature-requests")
+		second := roadmapIdea(t, db, ann, "CSV export", "planned", "feature-requests")
+		dup := roadmapIdea(t, db, ann, "Night theme", "open", "feature-requests")
+		roadmapVote(t, db, dup, ann, at)
+		id := func(i *models.Idea) string { return strconv.FormatInt(i.ID, 10) }
+
+		actions := []struct {
+			method, path string
+			form         url.Values
+		}{
+			{"GET", "/triage", nil},
+			{"GET", "/triage?sort=trending", nil},
+			{"POST", "/ideas/" + id(dup) + "/status", url.Values{"status": {"planned"}, "response": {"Yes"}}},
+			{"POST", "/ideas/" + id(dup) + "/merge", url.Values{"into": {id(orig)}}},
+			{"POST", "/ideas/" + id(dup) + "/hide", nil},
+			{"POST", "/ideas/" + id(dup) + "/unhide", nil},
+			{"POST", "/roadmap/move", url.Values{"idea": {id(second)}, "direction": {"up"}}},
+			{"POST", "/roadmap/move", url.Values{"idea": {id(dup)}, "status": {"in_progress"}}},
+		}
+		before := dbState(t, db)
+		for _, who := range []*models.User{nil, ann, blocked, exStaff} {
+			name := "visitor"
+			if who != nil {
+				name = who.Name
+			}
+			for _, act := range actions {
+				c := ta.client()
+				if who != nil {
+					c.signInAs(who)
+				}
+				var resp *http.Response
+				if act.method == "GET" {
+					resp = c.get(act.path)
+				} else {
+					resp = c.post(act.path, act.form)
+				}
+				want := http.StatusForbidden
+				if who == nil {
+					want = http.StatusSeeOther
+				}
+				b := body(t, resp)
+				if resp.StatusCode != want {
+					t.Errorf("%s: %s %s answered %d, want %d", name, act.method, act.path, resp.StatusCode, want)
+					continue
+				}
+				if who == nil && !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+					t.Errorf("visitor: %s %s redirects to %q", act.method, act.path, resp.Header.Get("Location"))
+				}
+				if who != nil && strings.Contains(b, "Staff actions") {
+					t.Errorf("%s: %s %s shows staff content", name, act.method, act.path)
+				}
+				if who == nil && act.method == "POST" {
+					resp = c.post(act.path, act.form, "Accept", "application/json")
+					wantStatus(t, resp, http.StatusUnauthorized)
+				}
+			}
+		}
+		if after := dbState(t, db); after != before {
+			t.Errorf("refused requests changed the database:\nbefore\n%s\nafter\n%s", before, after)
+		}
+		// The same requests without a CSRF token are refused even for staff.
+		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
+		c := ta.client()
+		c.signInAs(staff)
+		for _, act := range actions {
+			if act.method == "POST" {
+				form := url.Values{}
+				for k, v := range act.form {
+					if k != "_csrf" {
+						form[k] = v
+					}
+				}
+				wantStatus(t, c.postRaw(act.path, form), http.StatusForbidden)
+			}
+		}
+		if after := dbState(t, db); after != before {
+			t.Errorf("requests without a token changed the database")
+		}
+	})
+}
+
+// A visitor's roadmap and changelog, with a fixed clock, as golden HTML;
+// private and hidden ideas never appear.
+func TestRoadmapAndChangelogGolden(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		ta := newTestApp(t, db)
+		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
+		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
+		empty := ta.client()
+		checkGolden(t, "roadmap_empty.html", mainOf(t, wantStatus(t, empty.get("/roadmap"), http.StatusOK)))
+		checkGolden(t, "changelog_empty.html", mainOf(t, wantStatus(t, empty.get("/changelog"), http.StatusOK)))
+
+		ship := func(title, board, response string) {
+			t.Helper()
+			idea := roadmapIdea(t, db, ann, title, "open", board)
+			roadmapVote(t, db, idea, ann, ta.clock.T)
+			ta.clock.Advance(26 * time.Hour)
+			if _, err := models.ChangeStatus(ctx, db, idea.ID, staff, "done", response); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ship("CSV export", "feature-requests", "You can now export any report as **CSV** from its menu.")
+		ship("Internal admin tool", "internal", "Shipped for the team.")
+		ship("Keyboard shortcuts", "feature-requests", "Press `?` anywhere to see them.")
+		// Only done items: the roadmap still reads well.
+		checkGolden(t, "roadmap_shipped_only.html", mainOf(t, wantStatus(t, empty.get("/roadmap"), http.StatusOK)))
+
+		for _, title := range []string{"Dark mode", "Webhooks"} {
+			idea := roadmapIdea(t, db, ann, title, "open", "feature-requests")
+			if _, err := models.ChangeStatus(ctx, db, idea.ID, staff, "planned", "This is planned for "+title+"."); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wip := roadmapIdea(t, db, ann, "Single sign-on", "open", "feature-requests")
+		if _, err := models.ChangeStatus(ctx, db, wip.ID, staff, "in_progress", ""); err != nil {
+			t.Fatal(err)
+		}
+		spam := roadmapIdea(t, db, ann, "Buy cheap watches", "planned", "feature-requests")
+		if err := models.HideIdea(ctx, db, spam.ID, staff, true); err != nil {
+			t.Fatal(err)
+		}
+		roadmapIdea(t, db, ann, "Secret project", "planned", "internal")
+		page := wantStatus(t, empty.get("/roadmap"), http.StatusOK)
+		checkGolden(t, "roadmap.html", mainOf(t, page))
+		for _, never := range []string{"Internal admin tool", "Secret project", "Buy cheap watches"} {
+			if strings.Contains(page, never) {
+				t.Errorf("the public roadmap shows %q", never)
+			}
+		}
+		page = wantStatus(t, empty.get("/changelog"), http.StatusOK)
+		checkGolden(t, "changelog.html", mainOf(t, page))
+		if strings.Contains(page, "Internal admin tool") {
+			t.Error("the public changelog shows a private idea")
+		}
+
+		sc := ta.client()
+		sc.signInAs(staff)
+		page = wantStatus(t, sc.get("/roadmap"), http.StatusOK)
+		for _, want := range []string{"Secret project", `name="direction" value="up"`, `draggable="true"`, "data-roadmap"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("staff roadmap lacks %q", want)
+			}
+		}
+		if !strings.Contains(wantStatus(t, sc.get("/changelog"), http.StatusOK), "Internal admin tool") {
+			t.Error("staff changelog lacks the private idea")
+		}
+		wantStatus(t, empty.get("/changelog?after=garbage"), http.StatusBadRequest)
+	})
+}
+
+// The staff panel the idea page includes, rendered on its own.
+func TestStaffPanelRenders(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		ta := newTestApp(t, db)
+		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
+		idea := roadmapIdea(t, db, staff, "Dark mode", "under_review", "feature-requests")
+		loaded, err := models.IdeaByID(ctx, db, idea.ID, staff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses, err := models.Statuses(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		data := map[string]any{"Idea": loaded, "Statuses": statuses, "CSRF": "tok", "User": staff}
+		if err := ta.fiber.Config().Views.Render(&out, "partials/staff_panel", data); err != nil {
+			t.Fatal(err)
+		}
+		html := out.String()
+		for _, want := range []string{
+			fmt.Sprintf(`action="/ideas/%d/status"`, idea.ID), `name="status"`, `<option value="under_review" selected>`,
+			`name="response"`, "Update status", fmt.Sprintf(`action="/ideas/%d/merge"`, idea.ID), `name="into"`,
+			fmt.Sprintf(`action="/ideas/%d/hide"`, idea.ID), `name="_csrf" value="tok"`,
+		} {
+			if !strings.Contains(html, want) {
+				t.Errorf("staff panel lacks %s", want)
+			}
+		}
+		if strings.Contains(html, `value="duplicate"`) {
+			t.Error("the status menu offers duplicate; that is what merging is for")
+		}
+	})
+}

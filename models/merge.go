@@ -1,0 +1,167 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// MergePayload is the payload of EventMerged (on the duplicate, naming the
+// original) and EventMergedInto (on the original, naming the duplicate).
+type MergePayload struct {
+	IdeaID     int64  `json:"idea_id"`
+	Title      string `json:"title"`
+	Slug       string `json:"slug"`
+	VotesMoved int    `json:"votes_moved"`
+}
+
+// ParseIdeaRef reads an idea reference as staff type it: "12", "#12",
+// "/ideas/12/slug" or a full URL of an idea page. It returns 0 when the text
+// names no idea.
+func ParseIdeaRef(ref string) int64 {
+	ref = strings.TrimPrefix(strings.TrimSpace(ref), "#")
+	if ref == "" {
+		return 0
+	}
+	if u, err := url.Parse(ref); err == nil && strings.Contains(ref, "/") {
+		ref = u.Path
+		parts := strings.Split(strings.Trim(ref, "/"), "/")
+		if len(parts) < 2 || parts[0] != "ideas" {
+			return 0
+		}
+		ref = parts[1]
+	}
+	id, err := strconv.ParseInt(ref, 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
+}
+
+// MergeIdea merges the duplicate into the original on behalf of a staff
+// member, in one transaction: the duplicate's voters become the original's
+// (anyone who voted on both counts once), its subscribers follow the
+// original, its status becomes duplicate and it points to the original, and
+// both timelines record the merge. Ideas merged earlier into the duplicate
+// are pointed at the original too, so every pointer is one hop. Merging an
+// idea into itself, into a duplicate, or twice is refused. It returns the
+// original.
+func MergeIdea(ctx context.Context, db *DB, duplicateID, originalID int64, actor *User) (*Idea, error) {
+	if !actor.IsStaff() {
+		return nil, fmt.Errorf("merge idea %d: %w", duplicateID, ErrForbidden)
+	}
+	if originalID <= 0 {
+		return nil, &ValidationError{Fields: map[string]string{"into": "Give the number or the link of the original idea."}}
+	}
+	if duplicateID == originalID {
+		return nil, &ValidationError{Fields: map[string]string{"into": "An idea can't be merged into itself."}}
+	}
+	dupStatus, err := StatusBySlug(ctx, db, SlugDuplicate)
+	if err != nil {
+		return nil, err
+	}
+	err = db.inTx(ctx, func(tx bun.Tx) error {
+		dup, err := lockIdea(ctx, db, tx, duplicateID)
+		if err != nil {
+			return err
+		}
+		orig, err := lockIdea(ctx, db, tx, originalID)
+		if errors.Is(err, ErrNotFound) {
+			return &ValidationError{Fields: map[string]string{"into": fmt.Sprintf("There is no idea #%d.", originalID)}}
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkMerge(dup, orig); err != nil {
+			return err
+		}
+		return mergeTx(ctx, tx, db.Now(), dup, orig, dupStatus, actor)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("merge idea %d into %d: %w", duplicateID, originalID, err)
+	}
+	return IdeaByID(ctx, db, originalID, actor)
+}
+
+// checkMerge refuses merges that would leave a chain or a cycle behind.
+func checkMerge(dup, orig *Idea) error {
+	var ve ValidationError
+	switch {
+	case dup.MergedIntoID != nil:
+		ve.Add("into", fmt.Sprintf("This idea was already merged into idea #%d.", *dup.MergedIntoID))
+	case orig.MergedIntoID != nil && *orig.MergedIntoID == dup.ID:
+		ve.Add("into", fmt.Sprintf("Idea #%d was merged into this one; merging back would make a cycle.", orig.ID))
+	case orig.MergedIntoID != nil:
+		ve.Add("into", fmt.Sprintf("Idea #%d is itself a duplicate of idea #%d; merge into that one instead.", orig.ID, *orig.MergedIntoID))
+	case orig.HiddenAt != nil:
+		ve.Add("into", fmt.Sprintf("Idea #%d is hidden; choose a visible original.", orig.ID))
+	}
+	return ve.Err()
+}
+
+func mergeTx(ctx context.Context, tx bun.Tx, now time.Time, dup, orig *Idea, dupStatus *Status, actor *User) error {
+	// Voters of the duplicate who have not voted on the original bring their
+	// vote, with its time, across; the rest are already counted there.
+	res, err := tx.NewRaw(`INSERT INTO votes (idea_id, user_id, created_at)
+		SELECT ?, d.user_id, d.created_at FROM votes AS d
+		WHERE d.idea_id = ? AND NOT EXISTS (SELECT 1 FROM votes AS o WHERE o.idea_id = ? AND o.user_id = d.user_id)`,
+		orig.ID, dup.ID, orig.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("move votes: %w", err)
+	}
+	moved, _ := res.RowsAffected()
+	if _, err := tx.NewDelete().Model((*Vote)(nil)).Where("idea_id = ?", dup.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("clear duplicate's votes: %w", err)
+	}
+	_, err = tx.NewRaw(`INSERT INTO subscriptions (idea_id, user_id, created_at)
+		SELECT ?, d.user_id, ? FROM subscriptions AS d
+		WHERE d.idea_id = ? AND NOT EXISTS (SELECT 1 FROM subscriptions AS o WHERE o.idea_id = ? AND o.user_id = d.user_id)`,
+		orig.ID, now, dup.ID, orig.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("move subscribers: %w", err)
+	}
+
+	// The original's counter and trend come from its final set of votes.
+	var times []time.Time
+	if err := tx.NewSelect().Model((*Vote)(nil)).Column("created_at").Where("idea_id = ?", orig.ID).Scan(ctx, &times); err != nil {
+		return fmt.Errorf("load original's votes: %w", err)
+	}
+	_, err = tx.NewUpdate().Model(orig).WherePK().
+		Set("votes_count = ?", len(times)).
+		Set("trend_score = ?", TrendOf(times)).
+		Set("updated_at = ?", now).
+		Set("last_activity_at = ?", now).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update original: %w", err)
+	}
+	_, err = tx.NewUpdate().Model(dup).WherePK().
+		Set("merged_into_id = ?", orig.ID).
+		Set("status_id = ?", dupStatus.ID).
+		Set("votes_count = 0").
+		Set("trend_score = ?", float64(NoTrend)).
+		Set("updated_at = ?", now).
+		Set("last_activity_at = ?", now).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update duplicate: %w", err)
+	}
+	_, err = tx.NewUpdate().Table("ideas").Set("merged_into_id = ?", orig.ID).
+		Where("merged_into_id = ?", dup.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("repoint earlier duplicates: %w", err)
+	}
+
+	if err := recordEvent(ctx, tx, now, EventMerged, dup, actor.ID,
+		MergePayload{IdeaID: orig.ID, Title: orig.Title, Slug: orig.Slug, VotesMoved: int(moved)}); err != nil {
+		return err
+	}
+	return recordEvent(ctx, tx, now, EventMergedInto, orig, actor.ID,
+		MergePayload{IdeaID: dup.ID, Title: dup.Title, Slug: dup.Slug, VotesMoved: int(moved)})
+}

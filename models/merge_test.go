@@ -1,0 +1,150 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cluetrain/cluetrain/models"
+	"github.com/cluetrain/cluetrain/models/dbtest"
+)
+
+func TestParseIdeaRef(t *testing.T) {
+	for ref, want := range map[string]int64{
+		"12": 12, " #7 ": 7, "/ideas/12/dark-mode": 12, "/ideas/12": 12,
+		"http://portal.test/ideas/34/x?y=1": 34, "": 0, "abc": 0, "/boards/3": 0, "-4": 0, "0": 0,
+	} {
+		if got := models.ParseIdeaRef(ref); got != want {
+			t.Errorf("ParseIdeaRef(%q) = %d, want %d", ref, got, want)
+		}
+	}
+}
+
+func TestMergeMovesVotersAndSubscribersExactly(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		clock := dbtest.FixClock(db)
+		p := people(t, db)
+		carl := dbtest.User(t, db, "Carl", "carl@example.com", models.RoleMember)
+		dora := dbtest.User(t, db, "Dora", "dora@example.com", models.RoleMember)
+		board := boardID(t, db, "feature-requests", false)
+		orig := newIdea(t, db, p.ann, "Dark mode", "planned", board)
+		dup := newIdea(t, db, p.bob, "Night theme please", "open", board)
+
+		t0 := clock.T.Add(-48 * time.Hour)
+		addVote(t, db, orig.ID, p.ann, t0)
+		addVote(t, db, orig.ID, carl, t0.Add(time.Hour)) // votes on both
+		addVote(t, db, dup.ID, carl, t0.Add(2*time.Hour))
+		addVote(t, db, dup.ID, p.bob, t0.Add(3*time.Hour))
+		addVote(t, db, dup.ID, dora, t0.Add(4*time.Hour))
+		subscribe(t, db, orig.ID, p.ann)
+		subscribe(t, db, dup.ID, p.bob)
+		subscribe(t, db, dup.ID, p.ann) // follows both
+
+		got, err := models.MergeIdea(ctx, db, dup.ID, orig.ID, p.staff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != orig.ID || got.VotesCount != 4 {
+			t.Errorf("original after merge: id %d, %d votes, want 4", got.ID, got.VotesCount)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM votes WHERE idea_id = ?", orig.ID); n != 4 {
+			t.Errorf("%d vote rows on the original, want 4", n)
+		}
+		// Carl's vote on the original keeps its time; the others bring theirs.
+		wantTrend := models.TrendOf([]time.Time{t0, t0.Add(time.Hour), t0.Add(3 * time.Hour), t0.Add(4 * time.Hour)})
+		if math.Abs(got.TrendScore-wantTrend) > 1e-9 {
+			t.Errorf("trend_score %v, want %v", got.TrendScore, wantTrend)
+		}
+		d := load(t, db, dup.ID)
+		if d.VotesCount != 0 || d.TrendScore != models.NoTrend || d.MergedIntoID == nil || *d.MergedIntoID != orig.ID || d.Status.Slug != "duplicate" {
+			t.Errorf("duplicate after merge: %d votes, trend %v, merged into %v, status %q", d.VotesCount, d.TrendScore, d.MergedIntoID, d.Status.Slug)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM votes WHERE idea_id = ?", dup.ID); n != 0 {
+			t.Errorf("%d vote rows left on the duplicate", n)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM subscriptions WHERE idea_id = ?", orig.ID); n != 2 {
+			t.Errorf("%d subscribers of the original, want 2 (Ann and Bob)", n)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM subscriptions WHERE idea_id = ? AND user_id = ?", orig.ID, p.bob.ID); n != 1 {
+			t.Error("Bob does not follow the original")
+		}
+
+		var mp models.MergePayload
+		evs := events(t, db, dup.ID, models.EventMerged)
+		if len(evs) != 1 || evs[0].Decode(&mp) != nil || mp.IdeaID != orig.ID || mp.Title != "Dark mode" || mp.VotesMoved != 2 {
+			t.Errorf("merged event on the duplicate: %+v %+v", evs, mp)
+		}
+		evs = events(t, db, orig.ID, models.EventMergedInto)
+		if len(evs) != 1 || evs[0].Decode(&mp) != nil || mp.IdeaID != dup.ID || mp.Title != "Night theme please" {
+			t.Errorf("merged-in event on the original: %+v %+v", evs, mp)
+		}
+		// A merged idea is no longer listed, and counts nowhere twice.
+		if n := dbtest.Count(t, db, "SELECT coalesce(sum(votes_count), 0) FROM ideas"); n != dbtest.Count(t, db, "SELECT count(*) FROM votes") {
+			t.Errorf("sum of votes_count %d differs from vote rows", n)
+		}
+		page, err := models.ListIdeas(ctx, db, models.IdeaQuery{Viewer: p.ann})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Ideas) != 1 || page.Ideas[0].ID != orig.ID {
+			t.Errorf("list after merge has %d ideas", len(page.Ideas))
+		}
+	})
+}
+
+func TestMergeRefusesSelfChainsAndCycles(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		dbtest.FixClock(db)
+		p := people(t, db)
+		board := boardID(t, db, "feature-requests", false)
+		a := newIdea(t, db, p.ann, "A", "open", board)
+		b := newIdea(t, db, p.ann, "B", "open", board)
+		c := newIdea(t, db, p.ann, "C", "open", board)
+		addVote(t, db, c.ID, p.bob, db.Now())
+
+		refused := func(name string, dup, into int64, wantMsg string) {
+			t.Helper()
+			var ve *models.ValidationError
+			_, err := models.MergeIdea(ctx, db, dup, into, p.staff)
+			if !errors.As(err, &ve) || !strings.Contains(ve.Fields["into"], wantMsg) {
+				t.Errorf("%s: err %v, want a refusal saying %q", name, err, wantMsg)
+			}
+		}
+		refused("into itself", a.ID, a.ID, "itself")
+		refused("unknown original", a.ID, 999999, "no idea #999999")
+		refused("no original", a.ID, 0, "number or the link")
+		if _, err := models.MergeIdea(ctx, db, a.ID, b.ID, p.ann); !errors.Is(err, models.ErrForbidden) {
+			t.Errorf("member merge: err %v", err)
+		}
+		if _, err := models.MergeIdea(ctx, db, 999999, b.ID, p.staff); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("unknown duplicate: err %v", err)
+		}
+
+		// C into A, then A into B: C now points straight at B.
+		if _, err := models.MergeIdea(ctx, db, c.ID, a.ID, p.staff); err != nil {
+			t.Fatal(err)
+		}
+		refused("cycle", a.ID, c.ID, "cycle")
+		refused("twice", c.ID, b.ID, "already merged")
+		if _, err := models.MergeIdea(ctx, db, a.ID, b.ID, p.staff); err != nil {
+			t.Fatal(err)
+		}
+		refused("back along the pointer", b.ID, a.ID, "cycle")
+		d := newIdea(t, db, p.bob, "D", "open", board)
+		refused("into a duplicate", d.ID, a.ID, "is itself a duplicate of idea #")
+		if got := load(t, db, c.ID); got.MergedIntoID == nil || *got.MergedIntoID != b.ID {
+			t.Errorf("C points at %v, want B (%d)", got.MergedIntoID, b.ID)
+		}
+		if got := load(t, db, b.ID); got.VotesCount != 1 || got.MergedIntoID != nil {
+			t.Errorf("B: %d votes, merged into %v", got.VotesCount, got.MergedIntoID)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM events"); n != 4 {
+			t.Errorf("%d events, want 4 (two merges)", n)
+		}
+	})
+}
