@@ -321,8 +321,10 @@ func TestFeedConditionalGet(t *testing.T) {
 // queryCounter counts the statements the database runs.
 type queryCounter struct{ n atomic.Int64 }
 
-func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent)                        { q.n.Add(1) }
+func (q *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) { q.n.Add(1) }
 
 // TestFeedNotModifiedCostsOneQuery: an unchanged feed is answered from its
 // version, even for a signed-in reader, without building the document.

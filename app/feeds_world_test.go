@@ -44,16 +44,16 @@ func newFeedWorld(t *testing.T, db *models.DB) *feedWorld {
 
 	w.csv = w.idea(w.general, "Export reports as CSV", "It would save us *hours* every week.")            // e1
 	w.nasty = w.idea(w.mobile, nastyTitle, "Tom & Jerry <script>alert(1)</script> say ]]> and <b>hi</b>") // e2
-	w.secretIdea = w.idea(w.secret, "Acquire a competitor", "Nobody outside may see this.")             // e3
-	w.hiddenIdea = w.idea(w.general, "Buy cheap pills", "Spam.")                                         // e4
+	w.secretIdea = w.idea(w.secret, "Acquire a competitor", "Nobody outside may see this.")               // e3
+	w.hiddenIdea = w.idea(w.general, "Buy cheap pills", "Spam.")                                          // e4
 	w.hide("ideas", w.hiddenIdea.ID)
-	w.status(w.csv, "open", "planned", "Good news: this is **planned** for Q3 & beyond.")   // e5
-	w.comment(w.csv, w.ada, "Great <script>alert(2)</script> news ]]> & thanks", false)      // e6
-	w.status(w.secretIdea, "open", "planned", "Secret response.")                             // e7
-	w.status(w.hiddenIdea, "open", "planned", "Hidden response.")                             // e8
-	spam := w.comment(w.csv, w.ada, "Visit my spam site", false)                              // e9
-	w.hide("comments", spam)                                                                  //
-	w.event("comment.hidden", w.csv, w.sam, map[string]any{"comment_id": spam})              // e10
+	w.status(w.csv, "open", "planned", "Good news: this is **planned** for Q3 & beyond.") // e5
+	w.comment(w.csv, w.ada, "Great <script>alert(2)</script> news ]]> & thanks", false)   // e6
+	w.status(w.secretIdea, "open", "planned", "Secret response.")                         // e7
+	w.status(w.hiddenIdea, "open", "planned", "Hidden response.")                         // e8
+	spam := w.comment(w.csv, w.ada, "Visit my spam site", false)                          // e9
+	w.hide("comments", spam)
+	w.event("comment.hidden", w.csv, w.sam, map[string]any{"comment_id": spam})               // e10
 	w.merged = w.idea(w.general, "CSV export please", "Same as the other one.")               // e11
 	w.comment(w.merged, w.ada, "Comment on the duplicate", false)                             // e12
 	w.merge(w.merged, w.csv)                                                                  // e13, e14

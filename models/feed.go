@@ -246,6 +246,15 @@ func FeedEvents(ctx context.Context, db *DB, q FeedQuery) ([]FeedItem, error) {
 		}
 		sel = sel.Where("e.board_id = ?", board.ID).Where("i.board_id = ?", board.ID)
 	case FeedIdea:
+		n, err := db.bun.NewSelect().TableExpr("ideas AS i").Join("JOIN boards AS b ON b.id = i.board_id").
+			Where("i.id = ?", q.IdeaID).Where("i.hidden_at IS NULL").Where("i.merged_into_id IS NULL").
+			Where("b.is_private = ?", false).Count(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("feed %s: idea %d: %w", q.Feed, q.IdeaID, mapErr(err))
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("feed %s: idea %d: %w", q.Feed, q.IdeaID, ErrNotFound)
+		}
 		sel = sel.Where("e.idea_id = ?", q.IdeaID)
 	}
 	if err := sel.Scan(ctx, &rows); err != nil {
