@@ -21,11 +21,13 @@ func (a *App) showChangelog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	f := feedLinks("/feeds/changelog", "Changelog")
 	return a.render(c, fiber.StatusOK, "changelog", fiber.Map{
 		"Title":       "Changelog",
 		"Description": "Everything we've shipped, with the story behind each change.",
 		"Canonical":   "/changelog",
-		"Feeds":       []feedLink{{"application/rss+xml", "Changelog", "/feeds/changelog.rss"}},
+		"Feeds":       f.Links,
+		"Follow":      f,
 		"Ideas":       page.Ideas,
 		"Next":        page.Next,
 		"Paged":       after != "",

@@ -61,7 +61,16 @@ func (a *App) showHome(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// New ideas can be followed from here; a public board's own feed too.
+	follow := feedLinks("/feeds/ideas", "New ideas")
+	feeds := follow.Links
+	if board != nil && !board.IsPrivate {
+		follow = feedLinks(boardFeedPath(board), board.Name)
+		feeds = append(follow.Links, feeds...)
+	}
 	return a.render(c, fiber.StatusOK, "home", fiber.Map{
+		"Feeds":    feeds,
+		"Follow":   follow,
 		"Ideas":    page.Ideas,
 		"Next":     page.Next,
 		"Sort":     q.Sort,

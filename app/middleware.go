@@ -19,6 +19,7 @@ const (
 	localUser      = "user"
 	localRequestID = "requestid"
 	localCSRF      = "csrf"
+	localNoCookies = "nocookies"
 )
 
 // contentSecurityPolicy allows our own scripts and stylesheets only. Inline
@@ -104,6 +105,9 @@ func (a *App) csrfSign(value string) string {
 func (a *App) csrfToken(c *fiber.Ctx) string {
 	if t, ok := c.Locals(localCSRF).(string); ok {
 		return t
+	}
+	if c.Locals(localNoCookies) != nil {
+		return ""
 	}
 	value := c.Cookies(a.csrfCookieName())
 	if len(value) < 32 {

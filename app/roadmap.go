@@ -8,9 +8,6 @@ import (
 	"github.com/cluetrain/cluetrain/models"
 )
 
-// feedLink is a <link rel="alternate"> in the page head.
-type feedLink struct{ Type, Title, Href string }
-
 // showRoadmap is the public board: one column per roadmap status, cards in
 // the order staff gave them, done showing what shipped most recently.
 func (a *App) showRoadmap(c *fiber.Ctx) error {
@@ -26,11 +23,13 @@ func (a *App) showRoadmap(c *fiber.Ctx) error {
 			planned += len(col.Cards)
 		}
 	}
+	f := feedLinks("/feeds/roadmap", "Roadmap updates")
 	return a.render(c, fiber.StatusOK, "roadmap", fiber.Map{
 		"Title":       "Roadmap",
 		"Description": "What we're planning, building and have shipped, shaped by your votes.",
 		"Canonical":   "/roadmap",
-		"Feeds":       []feedLink{{"application/rss+xml", "Roadmap updates", "/feeds/roadmap.rss"}},
+		"Feeds":       f.Links,
+		"Follow":      f,
 		"Columns":     cols,
 		"Cards":       cards,
 		"Planned":     planned,

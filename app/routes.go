@@ -27,6 +27,13 @@ func (a *App) routes() {
 	r.Get("/sitemap.xml", a.showSitemap)
 	r.Get("/static/:file", a.serveAsset)
 
+	// Feeds are shared documents: they never read or slide a session and
+	// never set a cookie, not even on an error page. Registered here, they
+	// also come before the idea page routes they would otherwise match.
+	r.Get("/feeds/:feed.:format", noCookies, a.showFeed)
+	r.Get("/boards/:slug/feed.:format", noCookies, a.showBoardFeed)
+	r.Get("/ideas/:id/feed.:format", noCookies, a.showIdeaFeed)
+
 	r.Use(a.loadUser)
 	r.Use(a.checkCSRF)
 

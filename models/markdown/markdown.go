@@ -68,3 +68,11 @@ var Default = New()
 
 // Render renders with the shared Renderer.
 func Render(src string) string { return Default.Render(src) }
+
+// Sanitize passes HTML through the renderer's policy. Stored HTML was
+// sanitized when it was written; readers that publish it elsewhere (feeds)
+// may pass it through again as a second wall.
+func (r *Renderer) Sanitize(html string) string { return r.policy.Sanitize(html) }
+
+// Sanitize sanitizes with the shared Renderer.
+func Sanitize(html string) string { return Default.Sanitize(html) }
