@@ -168,7 +168,9 @@ func (s *browserSite) screenshot(name string) {
 		if v.mobile {
 			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
 		}
-		s.do(chromedp.EmulateViewport(v.width, v.height, opts...), chromedp.Sleep(80*time.Millisecond))
+		s.do(chromedp.EmulateViewport(v.width, v.height, opts...),
+			chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`),
+			chromedp.Sleep(80*time.Millisecond))
 		png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			s.t.Fatalf("screenshot: %v", err)
@@ -270,4 +272,49 @@ func TestBrowserHome(t *testing.T) {
 	if focused := eval[string](s, `document.activeElement.textContent`); focused != "Skip to content" {
 		t.Errorf("first Tab focuses %q, want the skip link", focused)
 	}
+}
+
+func TestBrowserRoadmapChangelogTriage(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	if _, err := models.Seed(context.Background(), db, models.SeedOptions{Users: 30, Ideas: 60, Votes: 500, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	s := newBrowserSite(t, db, nil)
+
+	// A visitor reads the roadmap as a board and the changelog.
+	s.do(chromedp.Navigate(s.base+"/roadmap"), chromedp.WaitVisible(chromedp.CSS(".roadmap")))
+	if cols := eval[int](s, `document.querySelectorAll('.roadmap-col').length`); cols != 3 {
+		t.Errorf("roadmap has %d columns, want 3", cols)
+	}
+	if n := eval[int](s, `document.querySelectorAll('.card-actions').length`); n != 0 {
+		t.Errorf("a visitor sees %d staff controls on the roadmap", n)
+	}
+	s.checkA11y("roadmap")
+	s.screenshot("roadmap")
+	s.do(chromedp.Navigate(s.base + "/changelog"))
+	s.checkA11y("changelog")
+	s.screenshot("changelog")
+
+	// Staff reorder the planned column without JavaScript's help: the form
+	// buttons post and the page comes back in the new order.
+	staff := dbtest.User(t, db, "Pat Manager", "pat@example.com", models.RoleStaff)
+	s.signInAs(staff)
+	s.do(chromedp.Navigate(s.base+"/roadmap"), chromedp.WaitVisible(chromedp.CSS(".card-actions")))
+	order := `Array.from(document.querySelectorAll('[data-status="planned"] .roadmap-card')).map(c => c.dataset.card).join(',')`
+	before := eval[string](s, order)
+	ids := strings.Split(before, ",")
+	if len(ids) < 2 {
+		t.Fatalf("planned column has %d cards; the seed should give several", len(ids))
+	}
+	s.do(chromedp.Click(chromedp.CSS(`[data-status="planned"] .roadmap-card:first-child button[aria-label$="down"]`)),
+		chromedp.Sleep(300*time.Millisecond), chromedp.WaitVisible(chromedp.CSS(".roadmap")))
+	after := strings.Split(eval[string](s, order), ",")
+	if after[0] != ids[1] || after[1] != ids[0] {
+		t.Errorf("after moving the first card down: %v, was %v", after[:2], ids[:2])
+	}
+	s.screenshot("roadmap-staff")
+
+	s.do(chromedp.Navigate(s.base+"/triage"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	s.checkA11y("triage")
+	s.screenshot("triage")
 }
