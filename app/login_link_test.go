@@ -270,3 +270,37 @@ func TestEmailFormValidation(t *testing.T) {
 		}
 	})
 }
+
+func TestLoginPageShowsConfiguredProviders(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	page := wantStatus(t, newTestApp(t, db).client().get("/login"), http.StatusOK)
+	if strings.Contains(page, `href="/auth/`) || !strings.Contains(page, `action="/login/email"`) || !strings.Contains(page, `name="_csrf"`) {
+		t.Errorf("login page without providers:\n%s", excerptOf(page))
+	}
+	if !strings.Contains(page, `<label for="email">`) {
+		t.Error("the email input has no label")
+	}
+
+	ta := newTestAppWith(t, db, map[string]string{
+		"BASE_URL":   "http://portal.test",
+		"GITHUB_KEY": "k", "GITHUB_SECRET": "s",
+		"GOOGLE_KEY": "k", "GOOGLE_SECRET": "s",
+		"GITLAB_KEY": "k", "GITLAB_SECRET": "s",
+	}, WithoutRateLimits())
+	c := ta.client()
+	page = wantStatus(t, c.get("/login"), http.StatusOK)
+	for _, want := range []string{`href="/auth/github"`, `href="/auth/google"`, `href="/auth/gitlab"`, "Continue with GitHub", "Continue with Google", "Continue with GitLab", `action="/login/email"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("login page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `href="/auth/oidc"`) {
+		t.Error("login page shows an unconfigured provider")
+	}
+	for name, host := range map[string]string{"github": "github.com", "google": "accounts.google.com", "gitlab": "gitlab.com"} {
+		authURL := beginOAuth(t, c, "/auth/"+name)
+		if authURL.Host != host || authURL.Query().Get("redirect_uri") != "http://portal.test/auth/"+name+"/callback" || authURL.Query().Get("state") == "" {
+			t.Errorf("%s: authorize URL %s", name, authURL)
+		}
+	}
+}
