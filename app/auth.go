@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	texttemplate "text/template"
+	"time"
 	"unicode"
 
 	"github.com/gofiber/fiber/v2"
@@ -30,6 +31,10 @@ const (
 	sessOAuthVerifier = "oauth_verifier"
 	sessOAuthNext     = "oauth_next"
 )
+
+// oauthPending is how long a signed-out visitor's session lives while a
+// provider sign-in is under way; signing in replaces it with a full one.
+const oauthPending = 15 * time.Minute
 
 // showLogin shows the providers that are configured and the email form.
 func (a *App) showLogin(c *fiber.Ctx) error {
@@ -87,6 +92,9 @@ func (a *App) beginAuth(c *fiber.Ctx) error {
 	sess.Set(sessOAuthSession, start.Session)
 	sess.Set(sessOAuthVerifier, start.Verifier)
 	sess.Set(sessOAuthNext, safeNext(c.Query("next")))
+	if sess.Get(sessUserID) == nil {
+		sess.SetExpiry(oauthPending)
+	}
 	if err := sess.Save(); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
@@ -122,6 +130,9 @@ func (a *App) finishAuth(c *fiber.Ctx) error {
 	}
 	for _, k := range []string{sessOAuthProvider, sessOAuthState, sessOAuthSession, sessOAuthVerifier, sessOAuthNext} {
 		sess.Delete(k)
+	}
+	if sess.Get(sessUserID) == nil {
+		sess.SetExpiry(oauthPending)
 	}
 	if err := sess.Save(); err != nil {
 		return fmt.Errorf("save session: %w", err)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
@@ -136,6 +137,10 @@ func TestOIDCRoundTripSignsIn(t *testing.T) {
 			t.Errorf("redirect_uri = %q", q.Get("redirect_uri"))
 		}
 		before := c.cookies["cluetrain_session"]
+		// A signed-out visitor's pending sign-in is kept briefly.
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM sessions WHERE expires_at < ?", ta.clock.T.Add(time.Hour)); n != 1 {
+			t.Errorf("pending sessions expiring within the hour = %d, want 1", n)
+		}
 		callback := atProvider(t, authURL)
 
 		resp := c.get(callback)
@@ -145,6 +150,9 @@ func TestOIDCRoundTripSignsIn(t *testing.T) {
 		}
 		if after := c.cookies["cluetrain_session"]; after == "" || after == before {
 			t.Errorf("session id did not change at sign-in (%q -> %q)", before, after)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM sessions WHERE expires_at > ?", ta.clock.T.Add(29*24*time.Hour)); n != 1 || dbtest.Count(t, db, "SELECT count(*) FROM sessions") != 1 {
+			t.Error("sign-in did not replace the pending session with one full session")
 		}
 		u, err := models.UserByEmail(t.Context(), db, "ada@example.com")
 		if err != nil {
@@ -444,4 +452,21 @@ func TestGitHubRoundTripJoinsVerifiedAccount(t *testing.T) {
 			t.Error("not signed in after the GitHub round trip")
 		}
 	})
+}
+
+func TestGitHubWithoutVerifiedAddressMakesNewAccount(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	srv := fakeGitHub(t,
+		map[string]any{"id": 99, "login": "anon", "name": "", "email": nil, "avatar_url": "https://avatars.githubusercontent.com/u/99"},
+		[]map[string]any{{"email": "taken@example.com", "primary": true, "verified": false}})
+	ta := newTestApp(t, db, withGitHubAt(srv))
+	dbtest.User(t, db, "Owner", "taken@example.com", models.RoleAdmin)
+	c := ta.client()
+	wantStatus(t, c.get(atProvider(t, beginOAuth(t, c, "/auth/github"))), http.StatusSeeOther)
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM users WHERE name = 'anon' AND email IS NULL AND role = 'member'"); n != 1 {
+		t.Error("no separate member account named after the GitHub login")
+	}
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM identities i JOIN users u ON u.id = i.user_id WHERE u.email = 'taken@example.com'"); n != 0 {
+		t.Error("an unverified address joined an existing account")
+	}
 }

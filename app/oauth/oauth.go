@@ -265,6 +265,10 @@ func (p *Provider) Finish(ctx context.Context, session, verifier string, query u
 		subject = tok.Subject
 	}
 	u, err := gp.FetchUser(sess)
+	if errors.Is(err, github.ErrNoVerifiedGitHubPrimaryEmail) {
+		// Still a GitHub account, just one without an address to trust.
+		u.Email, err = "", nil
+	}
 	if err != nil {
 		return Profile{}, fmt.Errorf("%s: fetch user: %w", p.Name, err)
 	}
