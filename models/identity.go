@@ -60,8 +60,8 @@ func (r Roles) isAdminEmail(email string) bool {
 // SignInWithProvider finds or makes the account for a provider's profile, in
 // one transaction. A known identity signs its account in. A new identity
 // joins the account holding the same address only when the provider asserts
-// the address is verified; otherwise it becomes a new account. Name and
-// avatar follow the provider.
+// the address is verified (and that account's address was verified too);
+// otherwise it becomes a new account. Name and avatar follow the provider.
 func SignInWithProvider(ctx context.Context, db *DB, p Profile, roles Roles) (*SignedIn, error) {
 	if p.Provider == "" || p.Subject == "" {
 		return nil, errors.New("sign in with provider: profile lacks provider or subject")
@@ -78,14 +78,13 @@ func SignInWithProvider(ctx context.Context, db *DB, p Profile, roles Roles) (*S
 		case !errors.Is(err, ErrNotFound):
 			return err
 		case p.EmailVerified:
-			user, err = userByEmailTx(ctx, tx, p.Email)
-			if err != nil && !errors.Is(err, ErrNotFound) {
+			user, res.Created, err = accountForVerifiedEmail(ctx, tx, db.Now(), p.Email, p.Name)
+			if err != nil {
 				return err
 			}
-		}
-		if user == nil {
+		default:
 			email := p.Email
-			if email != "" && !p.EmailVerified {
+			if email != "" {
 				// An unverified address never takes over one already in use.
 				if _, err := userByEmailTx(ctx, tx, email); err == nil {
 					email = ""
@@ -93,7 +92,7 @@ func SignInWithProvider(ctx context.Context, db *DB, p Profile, roles Roles) (*S
 					return err
 				}
 			}
-			if user, err = createUser(ctx, tx, db.Now(), displayName(p.Name, p.Email), email, p.EmailVerified && email != ""); err != nil {
+			if user, err = createUser(ctx, tx, db.Now(), displayName(p.Name, p.Email), email, false); err != nil {
 				return err
 			}
 			res.Created = true
@@ -131,6 +130,26 @@ func IdentitiesOf(ctx context.Context, db *DB, userID int64) ([]Identity, error)
 		return nil, fmt.Errorf("identities of user %d: %w", userID, mapErr(err))
 	}
 	return ids, nil
+}
+
+// accountForVerifiedEmail returns the account holding a verified address,
+// making one if there is none. An account that only claims the address
+// (unverified) loses it to the proven owner, who gets a fresh account:
+// whoever made the claim must not gain the owner's sign-ins.
+func accountForVerifiedEmail(ctx context.Context, tx bun.Tx, now time.Time, email, name string) (*User, bool, error) {
+	u, err := userByEmailTx(ctx, tx, email)
+	switch {
+	case err == nil && u.EmailVerified:
+		return u, false, nil
+	case err == nil:
+		if _, err := tx.NewUpdate().Model(u).Set("email = NULL").WherePK().Exec(ctx); err != nil {
+			return nil, false, fmt.Errorf("release unverified address: %w", err)
+		}
+	case !errors.Is(err, ErrNotFound):
+		return nil, false, err
+	}
+	u, err = createUser(ctx, tx, now, displayName(name, email), email, true)
+	return u, err == nil, err
 }
 
 func userByIdentity(ctx context.Context, tx bun.Tx, provider, subject string) (*User, error) {

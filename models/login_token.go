@@ -111,21 +111,11 @@ func UseLoginLink(ctx context.Context, db *DB, token string, roles Roles) (*Sign
 		}
 		next = lt.NextPath
 
-		user, err := userByEmailTx(ctx, tx, lt.Email)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			if user, err = createUser(ctx, tx, now, displayName("", lt.Email), lt.Email, true); err != nil {
-				return err
-			}
-			res.Created = true
-		case err != nil:
+		user, created, err := accountForVerifiedEmail(ctx, tx, now, lt.Email, "")
+		if err != nil {
 			return err
-		case !user.EmailVerified:
-			user.EmailVerified = true
-			if _, err := tx.NewUpdate().Model(user).Column("email_verified").WherePK().Exec(ctx); err != nil {
-				return fmt.Errorf("mark email verified: %w", err)
-			}
 		}
+		res.Created = created
 		res.FirstAdmin, err = grantRoles(ctx, tx, user, roles, res.Created)
 		res.User = user
 		return err
