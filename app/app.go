@@ -14,6 +14,8 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/session"
 	"github.com/gofiber/template/html/v2"
 
+	"github.com/cluetrain/cluetrain/app/mail"
+	"github.com/cluetrain/cluetrain/app/oauth"
 	"github.com/cluetrain/cluetrain/models"
 	"github.com/cluetrain/cluetrain/views"
 )
@@ -29,6 +31,10 @@ type App struct {
 	sessions *session.Store
 	rates    map[string]Rate
 	fiber    *fiber.App
+
+	providers []*oauth.Provider
+	mailer    *mail.Mailer
+	emails    *emailTemplates
 }
 
 // bodyLimit bounds every request body; larger ones get 413.
@@ -40,8 +46,30 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 	for k, v := range defaultRates {
 		a.rates[k] = v
 	}
+	a.providers = oauth.FromConfig(oauth.Config{
+		BaseURL:   cfg.BaseURL,
+		GitHubKey: cfg.GitHubKey, GitHubSecret: cfg.GitHubSecret,
+		GoogleKey: cfg.GoogleKey, GoogleSecret: cfg.GoogleSecret,
+		GitLabKey: cfg.GitLabKey, GitLabSecret: cfg.GitLabSecret,
+		OIDCIssuer: cfg.OIDCIssuer, OIDCName: cfg.OIDCName,
+		OIDCClientID: cfg.OIDCClientID, OIDCClientSecret: cfg.OIDCClientSecret,
+	})
+	if cfg.SMTPURL != "" {
+		m, err := mail.New(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return nil, err
+		}
+		a.mailer = m
+	}
 	for _, o := range opts {
 		o(a)
+	}
+	for _, p := range a.providers {
+		// Discovery is retried at the first sign-in if the provider is
+		// down now.
+		if err := p.Prepare(ctx); err != nil {
+			log.Warn("sign-in provider not reachable yet", "provider", p.Name, "err", err)
+		}
 	}
 
 	if cfg.SecretKey != "" {
@@ -56,6 +84,9 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 
 	var err error
 	if a.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if a.emails, err = loadEmailTemplates(); err != nil {
 		return nil, err
 	}
 

@@ -36,6 +36,7 @@ func commands() []command {
 		{"serve", "serve the portal (the default)", runServe},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"seed", "fill the database with deterministic demo data", runSeed},
+		{"users", "list accounts, set roles, block and unblock", runUsers},
 		{"help", "show this list", nil},
 	}
 }

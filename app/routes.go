@@ -49,5 +49,14 @@ func (a *App) routes() {
 	r.Get("/roadmap", a.showRoadmap)
 	r.Post("/roadmap/move", a.requireStaff, a.moveRoadmapCard)
 	r.Get("/changelog", a.showChangelog)
+	// Sign-in and out. Every sign-in endpoint is limited per client address;
+	// sending a link is also limited per address it is sent to.
+	signinIP := a.limit("signin-ip", byIP)
+	r.Get("/login", a.showLogin)
+	r.Post("/login/email", signinIP, a.limit("signin-email", byEmail), a.sendLoginLink)
+	r.Get("/login/email/:token", signinIP, a.useLoginLink)
+	r.Get("/auth/:provider", signinIP, a.beginAuth)
+	r.Get("/auth/:provider/callback", signinIP, a.finishAuth)
+	r.Post("/logout", a.logout)
 	// Anything else falls through to Fiber's not-found, shown by handleError.
 }

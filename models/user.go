@@ -75,3 +75,58 @@ func UserByEmail(ctx context.Context, db *DB, email string) (*User, error) {
 	}
 	return u, nil
 }
+
+// ListUsers lists every account, admins first, then staff, then members,
+// each oldest first.
+func ListUsers(ctx context.Context, db *DB) ([]User, error) {
+	var users []User
+	err := db.bun.NewSelect().Model(&users).
+		OrderExpr("CASE role WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, id", RoleAdmin, RoleStaff).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", mapErr(err))
+	}
+	return users, nil
+}
+
+// SetUserRole gives the account holding the address a role.
+func SetUserRole(ctx context.Context, db *DB, email, role string) (*User, error) {
+	switch role {
+	case RoleAdmin, RoleStaff, RoleMember:
+	default:
+		v := &ValidationError{}
+		v.Add("role", fmt.Sprintf("%q is not a role: use admin, staff or member", role))
+		return nil, v
+	}
+	return updateUserByEmail(ctx, db, email, "role = ?", role)
+}
+
+// BlockUser stops the account holding the address from writing; it can
+// still sign in and read.
+func BlockUser(ctx context.Context, db *DB, email string) (*User, error) {
+	return updateUserByEmail(ctx, db, email, "blocked_at = COALESCE(blocked_at, ?)", db.Now())
+}
+
+// UnblockUser lets a blocked account write again.
+func UnblockUser(ctx context.Context, db *DB, email string) (*User, error) {
+	return updateUserByEmail(ctx, db, email, "blocked_at = NULL")
+}
+
+func updateUserByEmail(ctx context.Context, db *DB, email, set string, args ...any) (*User, error) {
+	var u *User
+	err := db.inTx(ctx, func(tx bun.Tx) error {
+		found, err := userByEmailTx(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model(found).Set(set, args...).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		u = new(User)
+		return tx.NewSelect().Model(u).Where("id = ?", found.ID).Scan(ctx)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update user %s: %w", email, err)
+	}
+	return u, nil
+}

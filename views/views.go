@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds every template.
 //
-//go:embed layouts partials pages
+//go:embed layouts partials pages emails
 var FS embed.FS

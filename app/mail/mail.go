@@ -1,0 +1,94 @@
+// Package mail sends the portal's email through an SMTP server named by a
+// URL: smtp://user:pass@host:port (STARTTLS when the server offers it) or
+// smtps://user:pass@host:port (TLS from the first byte).
+package mail
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// Message is one email with a plain-text body and an HTML alternative.
+type Message struct {
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Mailer sends messages from one address through one server.
+type Mailer struct {
+	from string
+	host string
+	opts []gomail.Option
+}
+
+// sendTimeout bounds one delivery, connection included.
+const sendTimeout = 20 * time.Second
+
+// New parses the server URL. The URL is checked here so that a bad one
+// fails at start, not at the first sign-in.
+func New(smtpURL, from string) (*Mailer, error) {
+	u, err := url.Parse(smtpURL)
+	if err != nil || u.Hostname() == "" {
+		return nil, fmt.Errorf("SMTP_URL: want smtp://user:pass@host:port or smtps://...")
+	}
+	opts := []gomail.Option{gomail.WithTimeout(sendTimeout)}
+	port := 587
+	switch u.Scheme {
+	case "smtp":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	case "smtps":
+		port = 465
+		opts = append(opts, gomail.WithSSL())
+	default:
+		return nil, fmt.Errorf("SMTP_URL: unknown scheme %q (want smtp or smtps)", u.Scheme)
+	}
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return nil, fmt.Errorf("SMTP_URL: bad port %q", p)
+		}
+	}
+	opts = append(opts, gomail.WithPort(port))
+	if u.User != nil && u.User.Username() != "" {
+		pass, _ := u.User.Password()
+		opts = append(opts,
+			gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(u.User.Username()),
+			gomail.WithPassword(pass))
+	}
+	return &Mailer{from: from, host: u.Hostname(), opts: opts}, nil
+}
+
+// Send delivers one message.
+func (m *Mailer) Send(ctx context.Context, msg Message) error {
+	out := gomail.NewMsg()
+	if err := out.From(m.from); err != nil {
+		return fmt.Errorf("mail from %q: %w", m.from, err)
+	}
+	if err := out.To(msg.To); err != nil {
+		return fmt.Errorf("mail to %q: %w", msg.To, err)
+	}
+	out.Subject(msg.Subject)
+	out.SetDate()
+	out.SetMessageID()
+	out.SetBodyString(gomail.TypeTextPlain, msg.Text)
+	if msg.HTML != "" {
+		out.AddAlternativeString(gomail.TypeTextHTML, msg.HTML)
+	}
+	client, err := gomail.NewClient(m.host, m.opts...)
+	if err != nil {
+		return fmt.Errorf("mail client: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	if err := client.DialAndSendWithContext(ctx, out); err != nil {
+		return fmt.Errorf("send mail to %s: %w", msg.To, err)
+	}
+	return nil
+}
