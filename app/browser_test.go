@@ -318,3 +318,39 @@ func TestBrowserRoadmapChangelogTriage(t *testing.T) {
 	s.checkA11y("triage")
 	s.screenshot("triage")
 }
+
+func TestBrowserSignInWithOpenIDConnect(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	m := startOIDC(t)
+	cfg := m.Config()
+	s := newBrowserSite(t, db, map[string]string{
+		"OIDC_ISSUER": cfg.Issuer, "OIDC_CLIENT_ID": cfg.ClientID,
+		"OIDC_CLIENT_SECRET": cfg.ClientSecret, "OIDC_NAME": "Acme SSO",
+	})
+	m.QueueUser(oidcPerson{sub: "acme-77", email: "grace@example.com", name: "Grace Hopper", verified: true})
+
+	s.do(chromedp.Navigate(s.base+"/login?next=/roadmap"), chromedp.WaitVisible(chromedp.CSS(".signin-oidc")))
+	if label := s.text(".signin-oidc"); label != "Continue with Acme SSO" {
+		t.Errorf("provider button says %q", label)
+	}
+	s.checkA11y("sign-in")
+	s.screenshot("login")
+
+	s.do(chromedp.Click(chromedp.CSS(".signin-oidc")), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)))
+	if loc, _ := chromedp.Run(s.ctx, chromedp.Location()); loc != s.base+"/roadmap" {
+		t.Errorf("after sign-in the browser is at %s, want the roadmap", loc)
+	}
+	if who := eval[string](s, `document.querySelector('.who-name').textContent`); who != "Grace Hopper" {
+		t.Errorf("signed in as %q", who)
+	}
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM users WHERE email = 'grace@example.com' AND role = 'admin'"); n != 1 {
+		t.Errorf("the first account is admin in %d rows, want 1", n)
+	}
+	s.screenshot("signed-in")
+
+	// Signing out ends the session: the sign-in link is back.
+	s.do(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM sessions"); n != 0 {
+		t.Errorf("%d sessions remain after signing out", n)
+	}
+}
