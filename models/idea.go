@@ -347,8 +347,13 @@ func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 	col := sortColumn(q.Sort)
 
 	var ideas []Idea
-	sel := db.bun.NewSelect().Model(&ideas).
-		Relation("Board").Relation("Status").
+	sel := db.bun.NewSelect().Model(&ideas)
+	if col == "" && q.BoardID == 0 && q.StatusID == 0 && !db.pg {
+		// SQLite would walk the table in rowid order, stepping over hidden
+		// and merged ideas; the partial index holds the listed ones only.
+		sel = sel.ModelTableExpr(`"ideas" AS "idea" INDEXED BY ideas_new_idx`)
+	}
+	sel = sel.Relation("Board").Relation("Status").
 		Where("idea.hidden_at IS NULL").
 		Where("idea.merged_into_id IS NULL").
 		Limit(int64(q.Limit + 1))
