@@ -16,7 +16,10 @@ import (
 func (a *App) showHome(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	user := currentUser(c)
-	q := models.IdeaQuery{Sort: c.Query("sort"), After: c.Query("after"), Viewer: user}
+	q := models.IdeaQuery{Sort: c.Query("sort"), After: c.Query("after"), Search: strings.TrimSpace(c.Query("q")), Viewer: user}
+	if len(q.Search) > 1000 {
+		q.Search = q.Search[:1000]
+	}
 
 	boards, err := models.Boards(ctx, a.db, user)
 	if err != nil {
@@ -50,7 +53,14 @@ func (a *App) showHome(c *fiber.Ctx) error {
 		}
 		q.StatusID = status.ID
 	}
-	if !models.ValidSort(q.Sort) {
+	sorts := models.SortNames
+	if q.Search != "" {
+		// Searching adds "Best match", the default order of results.
+		sorts = append([]struct{ Key, Label string }{{models.SortRelevance, "Best match"}}, sorts...)
+		if !models.ValidSort(q.Sort) {
+			q.Sort = models.SortRelevance
+		}
+	} else if !models.ValidSort(q.Sort) {
 		q.Sort = models.SortTrending
 	}
 	page, err := models.ListIdeas(ctx, a.db, q)
@@ -74,12 +84,13 @@ func (a *App) showHome(c *fiber.Ctx) error {
 		"Ideas":    page.Ideas,
 		"Next":     page.Next,
 		"Sort":     q.Sort,
-		"Sorts":    models.SortNames,
+		"Sorts":    sorts,
+		"Query":    q.Search,
 		"Boards":   boards,
 		"Board":    board,
 		"Statuses": statuses,
 		"Status":   status,
-		"Filtered": board != nil || status != nil || q.After != "",
+		"Filtered": board != nil || status != nil || q.After != "" || q.Search != "",
 	})
 }
 

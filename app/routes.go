@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/compress"
 	"github.com/gofiber/fiber/v2/middleware/etag"
 	"github.com/gofiber/fiber/v2/middleware/recover"
@@ -37,8 +38,24 @@ func (a *App) routes() {
 	r.Use(a.loadUser)
 	r.Use(a.checkCSRF)
 
-	// Ideas.
+	// Ideas. Each abuse limit is built once, so a limit shared by two
+	// routes (vote and unvote) counts both.
+	ideaLimits := []fiber.Handler{a.limit("idea-user", byUser), a.limit("idea-ip", byIP)}
+	voteLimits := []fiber.Handler{a.limit("vote-user", byUser), a.limit("vote-ip", byIP)}
+	commentLimits := []fiber.Handler{a.limit("comment-user", byUser), a.limit("comment-ip", byIP)}
 	r.Get("/", a.showHome)
+	r.Get("/ideas/new", a.requireUser, a.newIdea)
+	r.Get("/ideas/similar", a.similarIdeas)
+	r.Post("/ideas", chain(a.requireWriter, ideaLimits, a.createIdea)...)
+	r.Get("/ideas/:id", a.showIdea)
+	r.Get("/ideas/:id/:slug", a.showIdea)
+	r.Post("/ideas/:id/vote", chain(a.requireWriter, voteLimits, a.voteIdea)...)
+	r.Post("/ideas/:id/unvote", chain(a.requireWriter, voteLimits, a.unvoteIdea)...)
+	r.Post("/ideas/:id/comments", chain(a.requireWriter, commentLimits, a.createComment)...)
+	r.Post("/ideas/:id/comments/:cid/edit", chain(a.requireWriter, commentLimits, a.updateComment)...)
+	r.Post("/ideas/:id/comments/:cid/hide", a.requireStaff, a.hideComment)
+	r.Post("/ideas/:id/subscribe", a.requireUser, a.subscribeIdea)
+	r.Post("/ideas/:id/unsubscribe", a.requireUser, a.unsubscribeIdea)
 
 	// Staff and roadmap.
 	r.Post("/ideas/:id/status", a.requireStaff, a.updateStatus)
@@ -59,4 +76,9 @@ func (a *App) routes() {
 	r.Get("/auth/:provider/callback", signinIP, a.finishAuth)
 	r.Post("/logout", a.logout)
 	// Anything else falls through to Fiber's not-found, shown by handleError.
+}
+
+// chain lists a route's handlers: a gate, its limits, then the handler.
+func chain(gate fiber.Handler, limits []fiber.Handler, h fiber.Handler) []fiber.Handler {
+	return append(append([]fiber.Handler{gate}, limits...), h)
 }

@@ -1,9 +1,14 @@
 package models
 
 import (
+	"context"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+
+	"github.com/cluetrain/cluetrain/models/markdown"
 )
 
 // Comment is a reply under an idea.
@@ -21,4 +26,186 @@ type Comment struct {
 	UpdatedAt time.Time  `bun:"updated_at"`
 
 	Author *User `bun:"rel:belongs-to,join:author_id=id"`
+}
+
+// CommentMaxRunes bounds a comment's length.
+const CommentMaxRunes = 5000
+
+// CommentEditWindow is how long after writing a comment its author may
+// still edit it.
+const CommentEditWindow = 15 * time.Minute
+
+// Edited reports whether the comment was changed after it was posted.
+func (c *Comment) Edited() bool { return c.UpdatedAt.After(c.CreatedAt) }
+
+// EditableBy reports whether u may edit the comment at now.
+func (c *Comment) EditableBy(u *User, now time.Time) bool {
+	return u.CanWrite() && u.ID == c.AuthorID && c.HiddenAt == nil && now.Sub(c.CreatedAt) < CommentEditWindow
+}
+
+// NewComment is what a user submits to comment on an idea.
+type NewComment struct {
+	IdeaID int64
+	Author *User
+	Body   string
+}
+
+func validCommentBody(body string) (string, error) {
+	body = cleanText(body)
+	ve := &ValidationError{}
+	switch l := utf8.RuneCountInString(body); {
+	case l == 0:
+		ve.Add("body", "Write something first.")
+	case l > CommentMaxRunes:
+		ve.Add("body", fmt.Sprintf("Keep comments to %d characters or fewer (this one has %d).", CommentMaxRunes, l))
+	}
+	return body, ve.Err()
+}
+
+// CreateComment stores a comment, counts it on the idea, records the event
+// and subscribes the commenter, in one transaction. Staff comments are
+// badged as such.
+func CreateComment(ctx context.Context, db *DB, n NewComment) (*Comment, error) {
+	if !n.Author.CanWrite() {
+		return nil, fmt.Errorf("comment: %w", ErrForbidden)
+	}
+	body, err := validCommentBody(n.Body)
+	if err != nil {
+		return nil, err
+	}
+	var c *Comment
+	err = db.inTx(ctx, func(tx bun.Tx) error {
+		idea := new(Idea)
+		if err := tx.NewSelect().Model(idea).Column("id", "board_id", "hidden_at").
+			Where("id = ?", n.IdeaID).Scan(ctx); err != nil {
+			return mapErr(err)
+		}
+		if idea.HiddenAt != nil {
+			return ErrNotFound
+		}
+		now := db.Now()
+		c = &Comment{
+			IdeaID: n.IdeaID, AuthorID: n.Author.ID, Body: body, BodyHTML: markdown.Render(body),
+			IsStaff: n.Author.IsStaff(), CreatedAt: now, UpdatedAt: now, Author: n.Author,
+		}
+		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+			return fmt.Errorf("insert comment: %w", err)
+		}
+		if _, err := tx.NewUpdate().Table("ideas").
+			Set("comments_count = comments_count + 1").Set("last_activity_at = ?", now).
+			Where("id = ?", n.IdeaID).Exec(ctx); err != nil {
+			return fmt.Errorf("count comment: %w", err)
+		}
+		if err := recordEvent(ctx, tx, now, EventCommented, idea, n.Author.ID,
+			CommentPayload{CommentID: c.ID, BodyHTML: c.BodyHTML}); err != nil {
+			return err
+		}
+		return subscribe(ctx, tx, n.IdeaID, n.Author.ID, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("comment on idea %d: %w", n.IdeaID, err)
+	}
+	return c, nil
+}
+
+// commentOf loads a comment of the idea inside tx.
+func commentOf(ctx context.Context, tx bun.IDB, ideaID, commentID int64) (*Comment, *Idea, error) {
+	c := new(Comment)
+	if err := tx.NewSelect().Model(c).Where("id = ?", commentID).Where("idea_id = ?", ideaID).Scan(ctx); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	idea := new(Idea)
+	if err := tx.NewSelect().Model(idea).Column("id", "board_id").Where("id = ?", ideaID).Scan(ctx); err != nil {
+		return nil, nil, mapErr(err)
+	}
+	return c, idea, nil
+}
+
+// EditComment replaces a comment's text. Only its author may, and only
+// within CommentEditWindow of posting it; the change is recorded as an
+// event so that feeds and caches see it.
+func EditComment(ctx context.Context, db *DB, ideaID, commentID int64, editor *User, body string) (*Comment, error) {
+	body, err := validCommentBody(body)
+	if err != nil {
+		return nil, err
+	}
+	var c *Comment
+	err = db.inTx(ctx, func(tx bun.Tx) error {
+		var idea *Idea
+		c, idea, err = commentOf(ctx, tx, ideaID, commentID)
+		if err != nil {
+			return err
+		}
+		now := db.Now()
+		if c.HiddenAt != nil && !editor.IsStaff() {
+			return ErrNotFound
+		}
+		if editor == nil || editor.ID != c.AuthorID || !editor.CanWrite() {
+			return ErrForbidden
+		}
+		if !c.EditableBy(editor, now) {
+			return &RuleError{Msg: fmt.Sprintf("Comments can be edited for %d minutes after posting.", int(CommentEditWindow.Minutes()))}
+		}
+		c.Body, c.BodyHTML, c.UpdatedAt = body, markdown.Render(body), now
+		if _, err := tx.NewUpdate().Model(c).Column("body", "body_html", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update comment: %w", err)
+		}
+		return recordEvent(ctx, tx, now, EventCommentEdited, idea, editor.ID,
+			CommentPayload{CommentID: c.ID, BodyHTML: c.BodyHTML})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("edit comment %d: %w", commentID, err)
+	}
+	return c, nil
+}
+
+// HideComment hides a comment from everyone but staff. Only staff may; the
+// idea's comment count drops in the same transaction, and an event records
+// the change. Hiding a hidden comment changes nothing.
+func HideComment(ctx context.Context, db *DB, ideaID, commentID int64, staff *User) error {
+	if !staff.IsStaff() {
+		return fmt.Errorf("hide comment %d: %w", commentID, ErrForbidden)
+	}
+	err := db.inTx(ctx, func(tx bun.Tx) error {
+		c, idea, err := commentOf(ctx, tx, ideaID, commentID)
+		if err != nil {
+			return err
+		}
+		if c.HiddenAt != nil {
+			return nil
+		}
+		now := db.Now()
+		r, err := tx.NewUpdate().Model((*Comment)(nil)).Set("hidden_at = ?", now).
+			Where("id = ?", commentID).Where("hidden_at IS NULL").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("hide: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return nil
+		}
+		if _, err := tx.NewUpdate().Table("ideas").Set("comments_count = comments_count - 1").
+			Where("id = ?", ideaID).Exec(ctx); err != nil {
+			return fmt.Errorf("uncount comment: %w", err)
+		}
+		return recordEvent(ctx, tx, now, EventCommentHidden, idea, staff.ID, CommentPayload{CommentID: commentID})
+	})
+	if err != nil {
+		return fmt.Errorf("hide comment %d: %w", commentID, err)
+	}
+	return nil
+}
+
+// IdeaComments lists an idea's comments, oldest first. Hidden comments are
+// listed for staff only.
+func IdeaComments(ctx context.Context, db *DB, ideaID int64, viewer *User) ([]Comment, error) {
+	var cs []Comment
+	q := db.bun.NewSelect().Model(&cs).Relation("Author").
+		Where("comment.idea_id = ?", ideaID).OrderExpr("comment.id ASC")
+	if !viewer.IsStaff() {
+		q = q.Where("comment.hidden_at IS NULL")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("comments of idea %d: %w", ideaID, mapErr(err))
+	}
+	return cs, nil
 }

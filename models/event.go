@@ -18,6 +18,8 @@ const (
 	EventMerged        = "idea.merged"    // on the duplicate
 	EventMergedInto    = "idea.merged_in" // on the original
 	EventRoadmapMoved  = "idea.roadmap_moved"
+	EventCommentHidden = "comment.hidden" // payload CommentPayload (comment_id only)
+	EventCommentEdited = "comment.edited" // payload CommentPayload with the new body_html
 )
 
 // Event is one thing that happened.

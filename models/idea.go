@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+
+	"github.com/cluetrain/cluetrain/models/markdown"
 )
 
 // Idea is a customer's suggestion.
@@ -43,6 +46,10 @@ type Idea struct {
 	Status         *Status `bun:"rel:belongs-to,join:status_id=id"`
 	Author         *User   `bun:"rel:belongs-to,join:author_id=id"`
 	ResponseAuthor *User   `bun:"rel:belongs-to,join:response_author_id=id"`
+
+	// Voted is whether the viewer of a list has voted for the idea; filled
+	// by ListIdeas for a signed-in viewer, not stored.
+	Voted bool `bun:"-"`
 }
 
 // Path is the idea's canonical URL path.
@@ -136,6 +143,122 @@ func IdeaByID(ctx context.Context, db *DB, id int64, viewer *User) (*Idea, error
 	return idea, nil
 }
 
+// Limits on what a customer writes.
+const (
+	TitleMinRunes = 3
+	TitleMaxRunes = 120
+	BodyMaxRunes  = 10000
+)
+
+// NewIdea is what a customer submits to post an idea.
+type NewIdea struct {
+	Author *User
+	Board  string // the board's slug
+	Title  string
+	Body   string
+}
+
+// validate checks the input and finds the board, which must exist and be
+// open to the author.
+func (n *NewIdea) validate(ctx context.Context, db bun.IDB) (*Board, error) {
+	ve := &ValidationError{}
+	n.Title = cleanLine(n.Title)
+	n.Body = cleanText(n.Body)
+	switch l := utf8.RuneCountInString(n.Title); {
+	case l == 0:
+		ve.Add("title", "Give your idea a title.")
+	case l < TitleMinRunes:
+		ve.Add("title", fmt.Sprintf("The title needs at least %d characters.", TitleMinRunes))
+	case l > TitleMaxRunes:
+		ve.Add("title", fmt.Sprintf("Keep the title to %d characters or fewer (it has %d).", TitleMaxRunes, l))
+	}
+	if l := utf8.RuneCountInString(n.Body); l > BodyMaxRunes {
+		ve.Add("body", fmt.Sprintf("Keep the description to %d characters or fewer (it has %d).", BodyMaxRunes, l))
+	}
+	var board *Board
+	if n.Board == "" {
+		ve.Add("board", "Choose a board.")
+	} else {
+		b := new(Board)
+		err := db.NewSelect().Model(b).Where("slug = ?", n.Board).Scan(ctx)
+		switch {
+		case err == nil && b.VisibleTo(n.Author):
+			board = b
+		case err == nil || errors.Is(mapErr(err), ErrNotFound):
+			ve.Add("board", "Choose one of the boards listed.")
+		default:
+			return nil, fmt.Errorf("find board: %w", mapErr(err))
+		}
+	}
+	return board, ve.Err()
+}
+
+// CreateIdea validates and stores a new idea in the default status, records
+// its creation event and subscribes the author, all in one transaction.
+func CreateIdea(ctx context.Context, db *DB, n NewIdea) (*Idea, error) {
+	if !n.Author.CanWrite() {
+		return nil, fmt.Errorf("create idea: %w", ErrForbidden)
+	}
+	var idea *Idea
+	err := db.inTx(ctx, func(tx bun.Tx) error {
+		board, err := n.validate(ctx, tx)
+		if err != nil {
+			return err
+		}
+		status := new(Status)
+		if err := tx.NewSelect().Model(status).Where("category = ?", CategoryOpen).
+			Order("position", "id").Limit(1).Scan(ctx); err != nil {
+			return fmt.Errorf("default status: %w", mapErr(err))
+		}
+		now := db.Now()
+		idea = &Idea{
+			BoardID:        board.ID,
+			AuthorID:       n.Author.ID,
+			Title:          n.Title,
+			Slug:           Slugify(n.Title),
+			Body:           n.Body,
+			BodyHTML:       markdown.Render(n.Body),
+			StatusID:       status.ID,
+			TrendScore:     NoTrend,
+			CreatedAt:      now,
+			UpdatedAt:      now,
+			LastActivityAt: now,
+			Board:          board,
+			Status:         status,
+			Author:         n.Author,
+		}
+		if _, err := tx.NewInsert().Model(idea).Exec(ctx); err != nil {
+			return fmt.Errorf("insert idea: %w", err)
+		}
+		if err := recordEvent(ctx, tx, now, EventIdeaCreated, idea, n.Author.ID, map[string]any{"title": idea.Title}); err != nil {
+			return err
+		}
+		return subscribe(ctx, tx, idea.ID, n.Author.ID, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create idea: %w", err)
+	}
+	return idea, nil
+}
+
+// cleanText makes user text storable on both databases: valid UTF-8, no NUL
+// bytes, Unix line ends, no surrounding blank space.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.TrimSpace(s)
+}
+
+// cleanLine is cleanText for one-line input: runs of white space, line
+// breaks and control characters become one space.
+func cleanLine(s string) string {
+	s = cleanText(s)
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}), " ")
+}
+
 // Sorts a list of ideas can take.
 const (
 	SortTrending  = "trending"
@@ -143,6 +266,9 @@ const (
 	SortNew       = "new"
 	SortActive    = "active"
 	SortDiscussed = "discussed"
+	// SortRelevance orders search results by how well they match; it is
+	// the default when searching and means nothing otherwise.
+	SortRelevance = "relevance"
 )
 
 // SortNames maps each sort to its label, in menu order.
@@ -169,6 +295,7 @@ type IdeaQuery struct {
 	Sort     string // one of the Sort constants; trending when empty
 	BoardID  int64  // 0: every board the viewer may see
 	StatusID int64  // 0: every status
+	Search   string // search text; "" lists without searching
 	After    string // cursor from a previous page's Next
 	Limit    int    // default 20, at most 100
 	Viewer   *User
@@ -199,9 +326,20 @@ func sortColumn(sort string) string {
 // ListIdeas returns one page of visible ideas. Every combination of sort and
 // filter is served by an index on (filter, sort column, id); the cursor is
 // the last row's (sort value, id), so each page is a range scan however deep.
+//
+// With Search set, it lists the ideas matching the text instead (see
+// SearchIdeas). For a signed-in viewer each idea's Voted is filled in with
+// one indexed query over the page's ids.
 func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 	if q.Limit <= 0 || q.Limit > 100 {
 		q.Limit = 20
+	}
+	if strings.TrimSpace(q.Search) != "" {
+		page, err := SearchIdeas(ctx, db, q)
+		if err != nil {
+			return page, err
+		}
+		return page, markVoted(ctx, db, q.Viewer, page.Ideas)
 	}
 	if !ValidSort(q.Sort) {
 		q.Sort = SortTrending
@@ -209,8 +347,13 @@ func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 	col := sortColumn(q.Sort)
 
 	var ideas []Idea
-	sel := db.bun.NewSelect().Model(&ideas).
-		Relation("Board").Relation("Status").
+	sel := db.bun.NewSelect().Model(&ideas)
+	if col == "" && q.BoardID == 0 && q.StatusID == 0 && !db.pg {
+		// SQLite would walk the table in rowid order, stepping over hidden
+		// and merged ideas; the partial index holds the listed ones only.
+		sel = sel.ModelTableExpr(`"ideas" AS "idea" INDEXED BY ideas_new_idx`)
+	}
+	sel = sel.Relation("Board").Relation("Status").
 		Where("idea.hidden_at IS NULL").
 		Where("idea.merged_into_id IS NULL").
 		Limit(int64(q.Limit + 1))
@@ -257,7 +400,26 @@ func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 		last := page.Ideas[q.Limit-1]
 		page.Next = encodeCursor(cursorOf(col, &last), last.ID)
 	}
-	return page, nil
+	return page, markVoted(ctx, db, q.Viewer, page.Ideas)
+}
+
+// markVoted sets Voted on the ideas the viewer has voted for.
+func markVoted(ctx context.Context, db *DB, viewer *User, ideas []Idea) error {
+	if viewer == nil || len(ideas) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ideas))
+	for i := range ideas {
+		ids[i] = ideas[i].ID
+	}
+	voted, err := VotedIdeaIDs(ctx, db, viewer.ID, ids)
+	if err != nil {
+		return err
+	}
+	for i := range ideas {
+		ideas[i].Voted = voted[ideas[i].ID]
+	}
+	return nil
 }
 
 func cursorOf(col string, i *Idea) string {

@@ -1,0 +1,82 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cluetrain/cluetrain/models"
+)
+
+// commentAnchor is a comment's place on the idea page.
+func commentAnchor(idea *models.Idea, commentID int64) string {
+	return idea.Path() + "#comment-" + strconv.FormatInt(commentID, 10)
+}
+
+// createComment adds a comment and shows it in place; a comment that fails
+// validation is shown again with its message (422).
+func (a *App) createComment(c *fiber.Ctx) error {
+	idea, err := a.visibleIdea(c)
+	if err != nil {
+		return err
+	}
+	body := c.FormValue("body")
+	cm, err := models.CreateComment(c.UserContext(), a.db, models.NewComment{IdeaID: idea.ID, Author: currentUser(c), Body: body})
+	var ve *models.ValidationError
+	if errors.As(err, &ve) && !wantsJSON(c) {
+		return a.renderIdea(c, fiber.StatusUnprocessableEntity, idea, fiber.Map{"CommentBody": body, "CommentError": ve.Fields["body"]})
+	}
+	if err != nil {
+		return err
+	}
+	if wantsJSON(c) {
+		return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": cm.ID, "body_html": cm.BodyHTML, "url": commentAnchor(idea, cm.ID)})
+	}
+	return c.Redirect(commentAnchor(idea, cm.ID), fiber.StatusSeeOther)
+}
+
+// updateComment saves the author's edit of a comment within the edit window.
+func (a *App) updateComment(c *fiber.Ctx) error {
+	idea, err := a.visibleIdea(c)
+	if err != nil {
+		return err
+	}
+	cid, err := ideaID(c, "cid")
+	if err != nil {
+		return err
+	}
+	body := c.FormValue("body")
+	_, err = models.EditComment(c.UserContext(), a.db, idea.ID, cid, currentUser(c), body)
+	var ve *models.ValidationError
+	if errors.As(err, &ve) && !wantsJSON(c) {
+		return a.renderIdea(c, fiber.StatusUnprocessableEntity, idea, fiber.Map{
+			"EditID": cid, "EditBody": body, "EditError": ve.Fields["body"],
+		})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(commentAnchor(idea, cid), fiber.StatusSeeOther)
+}
+
+// hideComment hides a comment from everyone but staff.
+func (a *App) hideComment(c *fiber.Ctx) error {
+	idea, err := a.visibleIdea(c)
+	if err != nil {
+		return err
+	}
+	cid, err := ideaID(c, "cid")
+	if err != nil {
+		return err
+	}
+	if err := models.HideComment(c.UserContext(), a.db, idea.ID, cid, currentUser(c)); err != nil {
+		return err
+	}
+	a.log.Info("comment hidden", "idea", idea.ID, "comment", cid, "by", currentUser(c).ID)
+	if wantsJSON(c) {
+		return c.JSON(fiber.Map{"hidden": true})
+	}
+	return c.Redirect(fmt.Sprintf("%s#comments", idea.Path()), fiber.StatusSeeOther)
+}

@@ -1,0 +1,312 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cluetrain/cluetrain/models"
+)
+
+// ideaID reads the :id parameter; anything but a positive integer is 404.
+func ideaID(c *fiber.Ctx, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.ErrNotFound
+	}
+	return id, nil
+}
+
+// visibleIdea loads the idea named by :id if the visitor may see it.
+func (a *App) visibleIdea(c *fiber.Ctx) (*models.Idea, error) {
+	id, err := ideaID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	return models.IdeaByID(c.UserContext(), a.db, id, currentUser(c))
+}
+
+// backTo answers a form post with a 303 to the page it came from, when that
+// page is ours (the Referer's path), or else to fallback.
+func (a *App) backTo(c *fiber.Ctx, fallback string) error {
+	if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Path != "" && a.sameOrigin(c, ref) &&
+		strings.HasPrefix(ref.Path, "/") && !strings.HasPrefix(ref.Path, "//") {
+		target := ref.EscapedPath()
+		if ref.RawQuery != "" {
+			target += "?" + ref.RawQuery
+		}
+		return c.Redirect(target, fiber.StatusSeeOther)
+	}
+	return c.Redirect(fallback, fiber.StatusSeeOther)
+}
+
+// sameOrigin reports whether u points at this portal.
+func (a *App) sameOrigin(c *fiber.Ctx, u *url.URL) bool {
+	if u.Host == "" {
+		return u.Scheme == ""
+	}
+	if base, err := url.Parse(a.cfg.BaseURL); err == nil && strings.EqualFold(base.Host, u.Host) && base.Scheme == u.Scheme {
+		return true
+	}
+	return strings.EqualFold(u.Host, c.Hostname()) && u.Scheme == c.Protocol()
+}
+
+// showIdea shows an idea at its canonical address; /ideas/:id and wrong
+// slugs redirect there.
+func (a *App) showIdea(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	if strings.Contains(slug, ".") {
+		return c.Next() // /ideas/:id/feed.rss and the like belong to other routes
+	}
+	idea, err := a.visibleIdea(c)
+	if err != nil {
+		return err
+	}
+	if slug != idea.Slug {
+		return c.Redirect(idea.Path(), fiber.StatusMovedPermanently)
+	}
+	return a.renderIdea(c, fiber.StatusOK, idea, nil)
+}
+
+// timelineItem is one event as the idea page tells it.
+type timelineItem struct {
+	Event    models.Event
+	Text     string // what happened, after the actor's name
+	Status   *models.Status
+	Response string // sanitized HTML of a status change's response
+}
+
+func timelineItems(events []models.Event, statuses []models.Status) []timelineItem {
+	items := make([]timelineItem, 0, len(events))
+	for _, e := range events {
+		it := timelineItem{Event: e}
+		switch e.Kind {
+		case models.EventIdeaCreated:
+			it.Text = "posted this idea"
+		case models.EventCommented:
+			it.Text = "commented"
+		case models.EventStatusChanged:
+			var sc models.StatusChange
+			_ = json.Unmarshal([]byte(e.Payload), &sc)
+			it.Text = "changed the status to"
+			for i := range statuses {
+				if statuses[i].Slug == sc.To {
+					it.Status = &statuses[i]
+				}
+			}
+			if it.Status == nil {
+				it.Status = &models.Status{Slug: sc.To, Name: sc.ToName, Color: "#64748b"}
+			}
+			it.Response = sc.ResponseHTML
+		case models.EventMerged:
+			it.Text = "merged this idea into another one"
+		case models.EventMergedInto:
+			it.Text = "merged a duplicate idea into this one"
+		default:
+			continue
+		}
+		items = append(items, it)
+	}
+	return items
+}
+
+// renderIdea shows the idea page; extra carries form state after a failed
+// comment or edit.
+func (a *App) renderIdea(c *fiber.Ctx, status int, idea *models.Idea, extra fiber.Map) error {
+	ctx := c.UserContext()
+	user := currentUser(c)
+	statuses, err := models.Statuses(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	events, err := models.IdeaTimeline(ctx, a.db, idea.ID)
+	if err != nil {
+		return err
+	}
+	comments, err := models.IdeaComments(ctx, a.db, idea.ID, user)
+	if err != nil {
+		return err
+	}
+	var voted, subscribed bool
+	if user != nil {
+		if voted, err = models.HasVoted(ctx, a.db, idea.ID, user.ID); err != nil {
+			return err
+		}
+		if subscribed, err = models.IsSubscribed(ctx, a.db, idea.ID, user.ID); err != nil {
+			return err
+		}
+	}
+	var mergedInto *models.Idea
+	if idea.MergedIntoID != nil {
+		mergedInto, err = models.IdeaByID(ctx, a.db, *idea.MergedIntoID, user)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
+	}
+	editable := map[int64]bool{}
+	for _, cm := range comments {
+		editable[cm.ID] = cm.EditableBy(user, a.db.Now())
+	}
+	data := fiber.Map{
+		"Title":         idea.Title,
+		"Description":   idea.Excerpt(160),
+		"Canonical":     idea.Path(),
+		"Idea":          idea,
+		"Statuses":      statuses,
+		"Timeline":      events,
+		"TimelineItems": timelineItems(events, statuses),
+		"Comments":      comments,
+		"Editable":      editable,
+		"Voted":         voted,
+		"Subscribed":    subscribed,
+		"MergedInto":    mergedInto,
+		"TakesVotes":    idea.Status == nil || idea.Status.TakesVotes(),
+		"CommentMax":    models.CommentMaxRunes,
+		"CommentBody":   "",
+		"CommentError":  "",
+		"EditID":        int64(0),
+		"EditBody":      "",
+		"EditError":     "",
+	}
+	// Only ideas anyone may see have a feed.
+	if idea.Public() && idea.MergedIntoID == nil {
+		f := feedLinks(fmt.Sprintf("/ideas/%d/feed", idea.ID), "Updates on “"+idea.Title+"”")
+		data["Feeds"], data["Follow"] = f.Links, f
+	}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return a.render(c, status, "idea", data)
+}
+
+// newIdea shows the form for posting an idea. With ?check=1 (the form's
+// "check for similar ideas" button) it also lists ideas similar to the
+// title, for visitors without JavaScript.
+func (a *App) newIdea(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	user := currentUser(c)
+	boards, err := models.Boards(ctx, a.db, user)
+	if err != nil {
+		return err
+	}
+	form := models.NewIdea{Title: c.Query("title"), Body: c.Query("body"), Board: c.Query("board")}
+	if form.Board == "" && len(boards) > 0 {
+		form.Board = boards[0].Slug
+	}
+	data := fiber.Map{"Form": form, "Boards": boards, "Errors": map[string]string{}}
+	if c.Query("check") != "" {
+		similar, err := models.SimilarIdeas(ctx, a.db, form.Title+" "+form.Body, user, models.SimilarLimit)
+		if err != nil {
+			return err
+		}
+		data["Similar"] = similar
+		data["Checked"] = true
+	}
+	return a.renderNewIdea(c, fiber.StatusOK, data)
+}
+
+func (a *App) renderNewIdea(c *fiber.Ctx, status int, data fiber.Map) error {
+	data["Title"] = "Post an idea"
+	data["TitleMin"] = models.TitleMinRunes
+	data["TitleMax"] = models.TitleMaxRunes
+	data["BodyMax"] = models.BodyMaxRunes
+	return a.render(c, status, "new_idea", data)
+}
+
+// createIdea posts an idea and goes straight to its page.
+func (a *App) createIdea(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	user := currentUser(c)
+	form := models.NewIdea{Author: user, Title: c.FormValue("title"), Body: c.FormValue("body"), Board: c.FormValue("board")}
+	boards, err := models.Boards(ctx, a.db, user)
+	if err != nil {
+		return err
+	}
+	if form.Board == "" && len(boards) == 1 {
+		form.Board = boards[0].Slug
+	}
+	idea, err := models.CreateIdea(ctx, a.db, form)
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		if wantsJSON(c) {
+			return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"error": "Please correct the form.", "fields": ve.Fields, "status": fiber.StatusUnprocessableEntity})
+		}
+		return a.renderNewIdea(c, fiber.StatusUnprocessableEntity, fiber.Map{"Form": form, "Boards": boards, "Errors": ve.Fields})
+	}
+	if err != nil {
+		return err
+	}
+	a.log.Info("idea created", "id", idea.ID, "user", user.ID)
+	return c.Redirect(idea.Path(), fiber.StatusSeeOther)
+}
+
+// similarIdea is one suggestion as JSON.
+type similarIdea struct {
+	ID       int64  `json:"id"`
+	Title    string `json:"title"`
+	URL      string `json:"url"`
+	Votes    int    `json:"votes"`
+	Comments int    `json:"comments"`
+	Status   string `json:"status"`
+}
+
+// similarIdeas answers ?q= with up to five similar ideas: JSON for scripts
+// that ask for it, else an HTML fragment.
+func (a *App) similarIdeas(c *fiber.Ctx) error {
+	q := c.Query("q")
+	if len(q) > 1000 {
+		q = q[:1000]
+	}
+	ideas, err := models.SimilarIdeas(c.UserContext(), a.db, q, currentUser(c), models.SimilarLimit)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderVary, "Accept, Cookie")
+	if wantsJSON(c) {
+		out := make([]similarIdea, len(ideas))
+		for i, idea := range ideas {
+			out[i] = similarIdea{ID: idea.ID, Title: idea.Title, URL: idea.Path(), Votes: idea.VotesCount, Comments: idea.CommentsCount}
+			if idea.Status != nil {
+				out[i].Status = idea.Status.Name
+			}
+		}
+		return c.JSON(fiber.Map{"ideas": out})
+	}
+	return c.Render("partials/similar", fiber.Map{"Similar": ideas, "Checked": true})
+}
+
+// subscribeIdea makes the signed-in user follow the idea.
+func (a *App) subscribeIdea(c *fiber.Ctx) error {
+	idea, err := a.visibleIdea(c)
+	if err != nil {
+		return err
+	}
+	if err := models.Subscribe(c.UserContext(), a.db, idea.ID, currentUser(c).ID); err != nil {
+		return err
+	}
+	if wantsJSON(c) {
+		return c.JSON(fiber.Map{"subscribed": true})
+	}
+	return a.backTo(c, idea.Path())
+}
+
+// unsubscribeIdea stops the signed-in user following the idea.
+func (a *App) unsubscribeIdea(c *fiber.Ctx) error {
+	idea, err := a.visibleIdea(c)
+	if err != nil {
+		return err
+	}
+	if err := models.Unsubscribe(c.UserContext(), a.db, idea.ID, currentUser(c).ID); err != nil {
+		return err
+	}
+	if wantsJSON(c) {
+		return c.JSON(fiber.Map{"subscribed": false})
+	}
+	return a.backTo(c, idea.Path())
+}
