@@ -327,10 +327,9 @@ func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) { q.n.Add(1)
 // version, even for a signed-in reader, without building the document.
 func TestFeedNotModifiedCostsOneQuery(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
-		ta := newTestApp(t, db)
 		w := newFeedWorld(t, db)
 		counter := &queryCounter{}
-		db.Bun().AddQueryHook(counter)
+		ta := newTestApp(t, db.WithQueryHook(counter))
 		c := ta.client()
 		c.signInAs(w.ada)
 		for _, path := range []string{"/feeds/roadmap.rss", "/feeds/ideas.atom?board=mobile&status=under_review", "/feeds/changelog.json", "/boards/feature-requests/feed.atom", "/ideas/1/feed.json"} {

@@ -151,3 +151,11 @@ func (db *DB) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	err := db.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
 	return mapErr(err)
 }
+
+// WithQueryHook returns a DB on the same pool whose queries also pass through
+// hook (tests count and explain queries this way).
+func (db *DB) WithQueryHook(hook bun.QueryHook) *DB {
+	c := *db
+	c.bun = db.bun.WithQueryHook(hook)
+	return &c
+}

@@ -203,7 +203,7 @@ func FeedEvents(ctx context.Context, db *DB, q FeedQuery) ([]FeedItem, error) {
 		Join("JOIN boards AS b ON b.id = i.board_id").
 		Join("LEFT JOIN users AS u ON u.id = e.actor_id").
 		Join("LEFT JOIN comments AS c ON e.kind = ? AND c.id = "+commentID+" AND c.idea_id = e.idea_id", EventCommented).
-		Where("e.kind IN (?)", bun.In(feedKinds[q.Feed])).
+		Where("e.kind IN (?)", bun.List(feedKinds[q.Feed])).
 		Where("i.hidden_at IS NULL").
 		Where("i.merged_into_id IS NULL").
 		Where("b.is_private = ?", false).
@@ -217,13 +217,13 @@ func FeedEvents(ctx context.Context, db *DB, q FeedQuery) ([]FeedItem, error) {
 			sel = sel.Where("e.kind = ?", EventRoadmapMoved)
 		} else {
 			sel = sel.Where("(e.kind = ? OR "+fromSlug+" IN (?) OR "+toSlug+" IN (?))",
-				EventRoadmapMoved, bun.In(roadmap), bun.In(roadmap))
+				EventRoadmapMoved, bun.List(roadmap), bun.List(roadmap))
 		}
 	case FeedChangelog:
 		if len(done) == 0 {
 			return nil, nil
 		}
-		sel = sel.Where(toSlug+" IN (?)", bun.In(done))
+		sel = sel.Where(toSlug+" IN (?)", bun.List(done))
 	case FeedIdeas:
 		if q.Board != "" {
 			board, err := BoardBySlug(ctx, db, q.Board, nil)

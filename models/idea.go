@@ -366,7 +366,7 @@ func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 			return IdeaPage{}, fmt.Errorf("list ideas: %w", err)
 		}
 		if len(private) > 0 {
-			sel = sel.Where("idea.board_id NOT IN (?)", bun.In(private))
+			sel = sel.Where("idea.board_id NOT IN (?)", bun.List(private))
 		}
 	}
 	if q.StatusID != 0 {
@@ -494,7 +494,7 @@ func PublicIdeaLinks(ctx context.Context, db *DB, limit int) ([]IdeaLink, error)
 		return nil, fmt.Errorf("sitemap: %w", err)
 	}
 	if len(private) > 0 {
-		sel = sel.Where("board_id NOT IN (?)", bun.In(private))
+		sel = sel.Where("board_id NOT IN (?)", bun.List(private))
 	}
 	if err := sel.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("sitemap: %w", mapErr(err))

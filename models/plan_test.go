@@ -16,12 +16,10 @@ import (
 // planOf captures the SQL of the queries fn runs and returns each one's plan
 // (EXPLAIN QUERY PLAN on SQLite; EXPLAIN with sequential scans disabled on
 // PostgreSQL, whose planner would otherwise prefer them on a small table).
-func planOf(t *testing.T, db *models.DB, fn func(ctx context.Context)) map[string]string {
+func planOf(t *testing.T, db *models.DB, fn func(ctx context.Context, db *models.DB)) map[string]string {
 	t.Helper()
 	rec := &queryRecorder{}
-	db.Bun().AddQueryHook(rec)
-	fn(context.Background())
-	db.Bun().ResetQueryHooks()
+	fn(context.Background(), db.WithQueryHook(rec))
 
 	plans := map[string]string{}
 	conn, err := db.Bun().Conn(context.Background())
@@ -110,7 +108,7 @@ func TestListAndSearchUseIndexes(t *testing.T) {
 			}
 			q2 := q
 			q2.After = page.Next
-			plans := planOf(t, db, func(ctx context.Context) {
+			plans := planOf(t, db, func(ctx context.Context, db *models.DB) {
 				if _, err := models.ListIdeas(ctx, db, q); err != nil {
 					t.Fatal(err)
 				}
@@ -120,7 +118,7 @@ func TestListAndSearchUseIndexes(t *testing.T) {
 			})
 			checkPlans(t, db, fmt.Sprintf("list %s board=%d status=%d", q.Sort, q.BoardID, q.StatusID), plans, true)
 		}
-		plans := planOf(t, db, func(ctx context.Context) {
+		plans := planOf(t, db, func(ctx context.Context, db *models.DB) {
 			if _, err := models.SearchIdeas(ctx, db, models.IdeaQuery{Search: "reports dashboard"}); err != nil {
 				t.Fatal(err)
 			}

@@ -60,7 +60,7 @@ func Roadmap(ctx context.Context, db *DB, viewer *User) ([]RoadmapColumn, error)
 			Where("idea.hidden_at IS NULL").Where("idea.merged_into_id IS NULL").
 			Limit(int64(limit + 1))
 		if len(private) > 0 {
-			sel = sel.Where("idea.board_id NOT IN (?)", bun.In(private))
+			sel = sel.Where("idea.board_id NOT IN (?)", bun.List(private))
 		}
 		if col.Ordered() {
 			sel = sel.OrderExpr("idea.roadmap_position, idea.id")
@@ -290,12 +290,12 @@ func Changelog(ctx context.Context, db *DB, q ChangelogQuery) (IdeaPage, error) 
 	var ideas []Idea
 	sel := db.bun.NewSelect().Model(&ideas).
 		Relation("Board").Relation("Status").Relation("ResponseAuthor").
-		Where("idea.status_id IN (?)", bun.In(done)).
+		Where("idea.status_id IN (?)", bun.List(done)).
 		Where("idea.hidden_at IS NULL").Where("idea.merged_into_id IS NULL").
 		OrderExpr("idea.updated_at DESC, idea.id DESC").
 		Limit(int64(q.Limit + 1))
 	if len(private) > 0 {
-		sel = sel.Where("idea.board_id NOT IN (?)", bun.In(private))
+		sel = sel.Where("idea.board_id NOT IN (?)", bun.List(private))
 	}
 	if q.After != "" {
 		val, id, ok := decodeCursor(q.After)

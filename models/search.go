@@ -142,7 +142,7 @@ func searchIDs(ctx context.Context, db *DB, s searchSpec) ([]searchHit, error) {
 	}
 	if len(s.private) > 0 {
 		where = append(where, "i.board_id NOT IN (?)")
-		args = append(args, bun.In(s.private))
+		args = append(args, bun.List(s.private))
 	}
 	outer := "TRUE"
 	if s.after != "" {
@@ -187,7 +187,7 @@ func ideasByIDs(ctx context.Context, db *DB, ids []int64) ([]Idea, error) {
 	}
 	var found []Idea
 	if err := db.bun.NewSelect().Model(&found).Relation("Board").Relation("Status").
-		Where("idea.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		Where("idea.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load ideas: %w", mapErr(err))
 	}
 	byID := make(map[int64]*Idea, len(found))

@@ -17,7 +17,7 @@ func IdeaTimeline(ctx context.Context, db *DB, ideaID int64) ([]Event, error) {
 	var events []Event
 	err := db.bun.NewSelect().Model(&events).Relation("Actor").
 		Where("event.idea_id = ?", ideaID).
-		Where("event.kind IN (?)", bun.In(TimelineKinds)).
+		Where("event.kind IN (?)", bun.List(TimelineKinds)).
 		OrderExpr("event.id ASC").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("timeline of idea %d: %w", ideaID, mapErr(err))

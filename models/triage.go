@@ -112,7 +112,7 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) ([]TriageItem, error) {
 		N      int   `bun:"n"`
 	}
 	err := db.bun.NewSelect().Table("votes").ColumnExpr("idea_id, count(*) AS n").
-		Where("idea_id IN (?)", bun.In(ids)).
+		Where("idea_id IN (?)", bun.List(ids)).
 		Where("created_at >= ?", db.Now().Add(-VelocityWindow)).
 		Group("idea_id").Scan(ctx, &counts)
 	if err != nil {

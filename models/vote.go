@@ -166,7 +166,7 @@ func VotedIdeaIDs(ctx context.Context, db *DB, userID int64, ideaIDs []int64) (m
 	}
 	var ids []int64
 	err := db.bun.NewSelect().Model((*Vote)(nil)).Column("idea_id").
-		Where("user_id = ?", userID).Where("idea_id IN (?)", bun.In(ideaIDs)).Scan(ctx, &ids)
+		Where("user_id = ?", userID).Where("idea_id IN (?)", bun.List(ideaIDs)).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("voted ideas: %w", mapErr(err))
 	}

@@ -5,6 +5,7 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -36,7 +37,7 @@ const sendTimeout = 20 * time.Second
 func New(smtpURL, from string) (*Mailer, error) {
 	u, err := url.Parse(smtpURL)
 	if err != nil || u.Hostname() == "" {
-		return nil, fmt.Errorf("SMTP_URL: want smtp://user:pass@host:port or smtps://...")
+		return nil, errors.New("SMTP_URL: want smtp://user:pass@host:port or smtps://")
 	}
 	opts := []gomail.Option{gomail.WithTimeout(sendTimeout)}
 	port := 587
