@@ -113,7 +113,6 @@ func TestFeedsGolden(t *testing.T) {
 	})
 }
 
-
 // TestFeedHostileTextRoundTrips checks that titles and bodies with &, <,
 // ]]> and script tags come out of every format as the same text, with the
 // scripts gone from the HTML.

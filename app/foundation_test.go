@@ -146,3 +146,29 @@ func TestCrawlerFiles(t *testing.T) {
 		}
 	})
 }
+
+func TestSignedOutWriterIsSentToSignInAndBack(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		c := ta.client()
+		cases := []struct{ referer, wantNext string }{
+			{"http://portal.test/ideas/7/export?x=1", "/login?next=%2Fideas%2F7%2Fexport%3Fx%3D1"},
+			{"https://portal.test/ideas/7/export", "/login?next=%2F"}, // another scheme is another origin
+			{"http://evil.example/ideas/7", "/login?next=%2F"},
+			{"http://portal.test//evil.example", "/login?next=%2F"},
+			{"", "/login?next=%2F"},
+		}
+		for _, tc := range cases {
+			resp := c.post("/ideas/7/vote", nil, "Referer", tc.referer)
+			wantStatus(t, resp, http.StatusSeeOther)
+			if got := resp.Header.Get("Location"); got != tc.wantNext {
+				t.Errorf("Referer %q: Location %q, want %q", tc.referer, got, tc.wantNext)
+			}
+		}
+		resp := c.post("/ideas/7/vote", nil, "Accept", "application/json")
+		if b := wantStatus(t, resp, http.StatusUnauthorized); !strings.Contains(b, `"status":401`) {
+			t.Errorf("JSON refusal = %s", b)
+		}
+		wantStatus(t, c.postRaw("/ideas/7/vote", nil), http.StatusForbidden)
+	})
+}

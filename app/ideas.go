@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -32,28 +31,12 @@ func (a *App) visibleIdea(c *fiber.Ctx) (*models.Idea, error) {
 }
 
 // backTo answers a form post with a 303 to the page it came from, when that
-// page is ours (the Referer's path), or else to fallback.
+// page is ours, or else to fallback.
 func (a *App) backTo(c *fiber.Ctx, fallback string) error {
-	if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Path != "" && a.sameOrigin(c, ref) &&
-		strings.HasPrefix(ref.Path, "/") && !strings.HasPrefix(ref.Path, "//") {
-		target := ref.EscapedPath()
-		if ref.RawQuery != "" {
-			target += "?" + ref.RawQuery
-		}
-		return c.Redirect(target, fiber.StatusSeeOther)
+	if ref := a.refererPath(c); ref != "" {
+		return c.Redirect(ref, fiber.StatusSeeOther)
 	}
 	return c.Redirect(fallback, fiber.StatusSeeOther)
-}
-
-// sameOrigin reports whether u points at this portal.
-func (a *App) sameOrigin(c *fiber.Ctx, u *url.URL) bool {
-	if u.Host == "" {
-		return u.Scheme == ""
-	}
-	if base, err := url.Parse(a.cfg.BaseURL); err == nil && strings.EqualFold(base.Host, u.Host) && base.Scheme == u.Scheme {
-		return true
-	}
-	return strings.EqualFold(u.Host, c.Hostname()) && u.Scheme == c.Protocol()
 }
 
 // showIdea shows an idea at its canonical address; /ideas/:id and wrong

@@ -2,7 +2,6 @@ package app
 
 import (
 	"errors"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -124,37 +123,13 @@ func staffRefusal(err error) error {
 // (when allowed) the referring page of this site, else fallback. Only paths
 // on this site are followed.
 func (a *App) staffReturn(c *fiber.Ctx, fallback string, useReferer bool) string {
-	if next := c.FormValue("next"); localPath(next) {
+	if next := c.FormValue("next"); next != "" && safeNext(next) == next {
 		return next
 	}
-	if !useReferer {
-		return fallback
+	if useReferer {
+		if ref := a.refererPath(c); ref != "" {
+			return ref
+		}
 	}
-	ref, err := url.Parse(c.Get(fiber.HeaderReferer))
-	if err != nil || ref.Host == "" || ref.Host != a.baseHost(c) || !localPath(ref.Path) {
-		return fallback
-	}
-	if ref.RawQuery != "" {
-		return ref.Path + "?" + ref.RawQuery
-	}
-	return ref.Path
-}
-
-// baseHost is the host this site answers as.
-func (a *App) baseHost(c *fiber.Ctx) string {
-	if a.cfg.Base != nil {
-		return a.cfg.Base.Host
-	}
-	return c.Hostname()
-}
-
-// localPath reports whether p is a path on this site (not //host or /\host).
-func localPath(p string) bool {
-	if len(p) == 0 || p[0] != '/' || len(p) > 2000 {
-		return false
-	}
-	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
-		return false
-	}
-	return !strings.ContainsAny(p, "\r\n\t\x00")
+	return fallback
 }
