@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,14 +18,11 @@ import (
 // updateStatus sets an idea's status, with an optional public response.
 func (a *App) updateStatus(c *fiber.Ctx) error {
 	ctx, user := c.UserContext(), currentUser(c)
-	id, err := staffTargetID(c)
+	target, err := a.visibleIdea(c)
 	if err != nil {
 		return err
 	}
-	if _, err := models.IdeaByID(ctx, a.db, id, user); err != nil {
-		return err
-	}
-	idea, err := models.ChangeStatus(ctx, a.db, id, user, c.FormValue("status"), c.FormValue("response"))
+	idea, err := models.ChangeStatus(ctx, a.db, target.ID, user, c.FormValue("status"), c.FormValue("response"))
 	if err != nil {
 		return staffRefusal(err)
 	}
@@ -47,19 +43,16 @@ func (a *App) updateStatus(c *fiber.Ctx) error {
 // or its link.
 func (a *App) mergeIdea(c *fiber.Ctx) error {
 	ctx, user := c.UserContext(), currentUser(c)
-	id, err := staffTargetID(c)
+	dup, err := a.visibleIdea(c)
 	if err != nil {
 		return err
 	}
-	if _, err := models.IdeaByID(ctx, a.db, id, user); err != nil {
-		return err
-	}
-	orig, err := models.MergeIdea(ctx, a.db, id, models.ParseIdeaRef(c.FormValue("into")), user)
+	orig, err := models.MergeIdea(ctx, a.db, dup.ID, models.ParseIdeaRef(c.FormValue("into")), user)
 	if err != nil {
 		return staffRefusal(err)
 	}
 	if wantsJSON(c) {
-		return c.JSON(fiber.Map{"id": id, "merged_into": orig.ID, "votes": orig.VotesCount, "url": a.cfg.URL(orig.Path())})
+		return c.JSON(fiber.Map{"id": dup.ID, "merged_into": orig.ID, "votes": orig.VotesCount, "url": a.cfg.URL(orig.Path())})
 	}
 	// The duplicate's page now only points away, so go on to the original
 	// unless the form says where to return.
@@ -73,31 +66,17 @@ func (a *App) hideIdea(c *fiber.Ctx) error { return a.setHidden(c, true) }
 func (a *App) unhideIdea(c *fiber.Ctx) error { return a.setHidden(c, false) }
 
 func (a *App) setHidden(c *fiber.Ctx, hide bool) error {
-	ctx, user := c.UserContext(), currentUser(c)
-	id, err := staffTargetID(c)
+	idea, err := a.visibleIdea(c)
 	if err != nil {
 		return err
 	}
-	idea, err := models.IdeaByID(ctx, a.db, id, user)
-	if err != nil {
-		return err
-	}
-	if err := models.HideIdea(ctx, a.db, id, user, hide); err != nil {
+	if err := models.HideIdea(c.UserContext(), a.db, idea.ID, currentUser(c), hide); err != nil {
 		return staffRefusal(err)
 	}
 	if wantsJSON(c) {
-		return c.JSON(fiber.Map{"id": id, "hidden": hide})
+		return c.JSON(fiber.Map{"id": idea.ID, "hidden": hide})
 	}
 	return c.Redirect(a.staffReturn(c, idea.Path(), true), fiber.StatusSeeOther)
-}
-
-// staffTargetID reads the :id of an idea route; a malformed id is 404.
-func staffTargetID(c *fiber.Ctx) (int64, error) {
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
 }
 
 // staffRefusal turns a validation error into a 422 whose message names
