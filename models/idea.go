@@ -53,7 +53,7 @@ type Idea struct {
 }
 
 // Path is the idea's canonical URL path.
-func (i *Idea) Path() string { return fmt.Sprintf("/ideas/%d/%s", i.ID, i.Slug) }
+func (i *Idea) Path() string { return "/ideas/" + strconv.FormatInt(i.ID, 10) + "/" + i.Slug }
 
 // VisibleTo reports whether the viewer may see the idea. Board and Status
 // must be loaded.
@@ -73,10 +73,12 @@ func (i *Idea) Public() bool {
 func (i *Idea) Excerpt(n int) string { return Excerpt(i.Body, n) }
 
 // Excerpt shortens markdown source to plain text of at most n runes, cut at a
-// word boundary.
+// word boundary. It reads the source only until the text is known to be
+// longer than n runes.
 func Excerpt(md string, n int) string {
 	var b strings.Builder
 	space := false
+	runes := 0
 	for _, r := range md {
 		switch {
 		case strings.ContainsRune("#*_`>[]|~", r):
@@ -87,12 +89,17 @@ func Excerpt(md string, n int) string {
 		}
 		if space {
 			b.WriteByte(' ')
+			runes++
 			space = false
 		}
 		b.WriteRune(r)
+		runes++
+		if runes > n {
+			break
+		}
 	}
 	s := b.String()
-	if utf8.RuneCountInString(s) <= n {
+	if runes <= n {
 		return s
 	}
 	rs := []rune(s)[:n]
