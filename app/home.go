@@ -63,6 +63,8 @@ func (a *App) showHome(c *fiber.Ctx) error {
 	} else if !models.ValidSort(q.Sort) {
 		q.Sort = models.SortTrending
 	}
+	// The list takes each idea's board and status from these, not a join.
+	q.Boards, q.Statuses = boards, statuses
 	page, err := models.ListIdeas(ctx, a.db, q)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"mime"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -117,7 +118,7 @@ func countUnit(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
 	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // render shows a page inside the main layout with the data every page needs.

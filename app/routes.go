@@ -19,7 +19,10 @@ func (a *App) routes() {
 	r.Use(requestID())
 	r.Use(a.logRequests)
 	r.Use(a.securityHeaders())
-	r.Use(compress.New())
+	// Pages are compressed afresh on every request, so at the fastest
+	// level: on the home page brotli's default level took three times as
+	// long (about 0.3 ms) to save a few hundred bytes of some four thousand.
+	r.Use(compress.New(compress.Config{Level: compress.LevelBestSpeed}))
 	r.Use(etag.New(etag.Config{Weak: true}))
 
 	// Crawlers, health and assets need no session.

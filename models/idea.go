@@ -53,7 +53,7 @@ type Idea struct {
 }
 
 // Path is the idea's canonical URL path.
-func (i *Idea) Path() string { return fmt.Sprintf("/ideas/%d/%s", i.ID, i.Slug) }
+func (i *Idea) Path() string { return "/ideas/" + strconv.FormatInt(i.ID, 10) + "/" + i.Slug }
 
 // VisibleTo reports whether the viewer may see the idea. Board and Status
 // must be loaded.
@@ -73,10 +73,12 @@ func (i *Idea) Public() bool {
 func (i *Idea) Excerpt(n int) string { return Excerpt(i.Body, n) }
 
 // Excerpt shortens markdown source to plain text of at most n runes, cut at a
-// word boundary.
+// word boundary. It reads the source only until the text is known to be
+// longer than n runes.
 func Excerpt(md string, n int) string {
 	var b strings.Builder
 	space := false
+	runes := 0
 	for _, r := range md {
 		switch {
 		case strings.ContainsRune("#*_`>[]|~", r):
@@ -87,12 +89,17 @@ func Excerpt(md string, n int) string {
 		}
 		if space {
 			b.WriteByte(' ')
+			runes++
 			space = false
 		}
 		b.WriteRune(r)
+		runes++
+		if runes > n {
+			break
+		}
 	}
 	s := b.String()
-	if utf8.RuneCountInString(s) <= n {
+	if runes <= n {
 		return s
 	}
 	rs := []rune(s)[:n]
@@ -299,6 +306,13 @@ type IdeaQuery struct {
 	After    string // cursor from a previous page's Next
 	Limit    int    // default 20, at most 100
 	Viewer   *User
+
+	// Boards (those the viewer may see) and Statuses (all), when the caller
+	// has loaded them already, give each listed idea its Board and Status
+	// in place of joining them in the list query. An idea whose board or
+	// status is missing from them is listed without it.
+	Boards   []Board
+	Statuses []Status
 }
 
 // IdeaPage is one page of a list.
@@ -323,7 +337,8 @@ func sortColumn(sort string) string {
 	}
 }
 
-// ListIdeas returns one page of visible ideas. Every combination of sort and
+// ListIdeas returns one page of visible ideas, without the columns a list
+// does not show (BodyHTML and the response). Every combination of sort and
 // filter is served by an index on (filter, sort column, id); the cursor is
 // the last row's (sort value, id), so each page is a range scan however deep.
 //
@@ -353,21 +368,26 @@ func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 		// and merged ideas; the partial index holds the listed ones only.
 		sel = sel.ModelTableExpr(`"ideas" AS "idea" INDEXED BY ideas_new_idx`)
 	}
-	sel = sel.Relation("Board").Relation("Status").
-		Where("idea.hidden_at IS NULL").
+	// A list shows neither the rendered body nor the response: leave the
+	// long text columns in the table.
+	sel = sel.Column("id", "board_id", "author_id", "title", "slug", "body", "status_id",
+		"votes_count", "comments_count", "trend_score", "merged_into_id", "hidden_at",
+		"created_at", "updated_at", "last_activity_at")
+	lookup := q.Boards != nil && q.Statuses != nil
+	if !lookup {
+		sel = sel.Relation("Board").Relation("Status")
+	}
+	sel = sel.Where("idea.hidden_at IS NULL").
 		Where("idea.merged_into_id IS NULL").
 		Limit(int64(q.Limit + 1))
 	if q.BoardID != 0 {
 		sel = sel.Where("idea.board_id = ?", q.BoardID)
 	}
 	if !q.Viewer.IsStaff() {
-		private, err := privateBoardIDs(ctx, db.bun)
-		if err != nil {
-			return IdeaPage{}, fmt.Errorf("list ideas: %w", err)
-		}
-		if len(private) > 0 {
-			sel = sel.Where("idea.board_id NOT IN (?)", bun.List(private))
-		}
+		// Private boards are few: the statement excludes them itself, so
+		// the check costs no round trip and reads the boards as of the
+		// list, and the sort index still serves the scan.
+		sel = sel.Where("idea.board_id NOT IN (SELECT id FROM boards WHERE is_private = ?)", true)
 	}
 	if q.StatusID != 0 {
 		sel = sel.Where("idea.status_id = ?", q.StatusID)
@@ -394,6 +414,9 @@ func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 	if err := sel.Scan(ctx); err != nil {
 		return IdeaPage{}, fmt.Errorf("list ideas: %w", mapErr(err))
 	}
+	if lookup {
+		attachBoardsAndStatuses(ideas, q.Boards, q.Statuses)
+	}
 	page := IdeaPage{Ideas: ideas}
 	if len(ideas) > q.Limit {
 		page.Ideas = ideas[:q.Limit]
@@ -401,6 +424,25 @@ func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 		page.Next = encodeCursor(cursorOf(col, &last), last.ID)
 	}
 	return page, markVoted(ctx, db, q.Viewer, page.Ideas)
+}
+
+// attachBoardsAndStatuses points each idea's Board and Status into the
+// given slices.
+func attachBoardsAndStatuses(ideas []Idea, boards []Board, statuses []Status) {
+	for i := range ideas {
+		for j := range boards {
+			if boards[j].ID == ideas[i].BoardID {
+				ideas[i].Board = &boards[j]
+				break
+			}
+		}
+		for j := range statuses {
+			if statuses[j].ID == ideas[i].StatusID {
+				ideas[i].Status = &statuses[j]
+				break
+			}
+		}
+	}
 }
 
 // markVoted sets Voted on the ideas the viewer has voted for.

@@ -125,3 +125,28 @@ func TestCreateIdeaStoresHostileTextSafely(t *testing.T) {
 		}
 	})
 }
+
+func TestExcerpt(t *testing.T) {
+	long := strings.Repeat("word ", 60)
+	tests := []struct {
+		name, md string
+		n        int
+		want     string
+	}{
+		{"empty", "", 10, ""},
+		{"short", "Export  to\n\n**CSV**", 20, "Export to CSV"},
+		{"exactly n", "abcde fghij", 11, "abcde fghij"},
+		{"cut at a word", "abcde fghij klmno", 14, "abcde fghij…"},
+		{"cut mid word when no late space", "abcdefghijklmnop", 10, "abcdefghij…"},
+		{"trailing punctuation dropped", "one, two, three four", 10, "one, two…"},
+		{"runes not bytes", "éèêë àâäå", 9, "éèêë àâäå"},
+		{"long body", long, 180, strings.TrimSpace(long[:180]) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := models.Excerpt(tt.md, tt.n); got != tt.want {
+				t.Errorf("Excerpt(%q, %d) = %q, want %q", tt.md, tt.n, got, tt.want)
+			}
+		})
+	}
+}
