@@ -7,17 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/session"
-	"github.com/gofiber/template/html/v2"
 
 	"github.com/cluetrain/cluetrain/app/mail"
 	"github.com/cluetrain/cluetrain/app/oauth"
 	"github.com/cluetrain/cluetrain/models"
-	"github.com/cluetrain/cluetrain/views"
 )
 
 // App holds what the handlers share. Everything is passed in; nothing is
@@ -28,6 +25,7 @@ type App struct {
 	log      *slog.Logger
 	secret   []byte
 	assets   *assets
+	views    *pageViews
 	sessions *session.Store
 	rates    map[string]Rate
 	fiber    *fiber.App
@@ -90,17 +88,14 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 		return nil, err
 	}
 
-	engine := html.NewFileSystem(http.FS(views.FS), ".html")
-	engine.AddFuncMap(a.templateFuncs())
-	if err := engine.Load(); err != nil {
-		return nil, fmt.Errorf("load templates: %w", err)
+	if a.views, err = loadViews(a.templateFuncs()); err != nil {
+		return nil, err
 	}
 
 	a.sessions = newSessionStore(cfg, db)
 
 	a.fiber = fiber.New(fiber.Config{
 		AppName:                 "Cluetrain",
-		Views:                   engine,
 		ErrorHandler:            a.handleError,
 		BodyLimit:               bodyLimit,
 		ReadTimeout:             15 * time.Second,

@@ -3,9 +3,13 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -171,4 +175,38 @@ func TestSignedOutWriterIsSentToSignInAndBack(t *testing.T) {
 		}
 		wantStatus(t, c.postRaw("/ideas/7/vote", nil), http.StatusForbidden)
 	})
+}
+
+func TestPagesRenderConcurrently(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	if _, err := models.Seed(context.Background(), db, models.SeedOptions{Users: 10, Ideas: 30, Votes: 100, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	ta := newTestApp(t, db)
+	paths := []string{"/", "/roadmap", "/changelog", "/login", "/?sort=top", "/no-such-page"}
+	want := []string{"Share your ideas", "<h1>Roadmap</h1>", "<h1>Changelog</h1>", ">Sign in</h1>", "Share your ideas", "We couldn&#39;t find that page"}
+	errs := make(chan error, 8*len(paths))
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		for i := range paths {
+			wg.Add(1)
+			go func(path, want string) {
+				defer wg.Done()
+				resp, err := ta.fiber.Test(httptest.NewRequest(http.MethodGet, path, nil), -1)
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				if !strings.Contains(string(b), want) || strings.Count(string(b), "<main") != 1 {
+					errs <- fmt.Errorf("%s: page lacks %q or has %d <main> elements", path, want, strings.Count(string(b), "<main"))
+				}
+			}(paths[i], want[i])
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

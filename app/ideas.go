@@ -261,7 +261,7 @@ func (a *App) similarIdeas(c *fiber.Ctx) error {
 		}
 		return c.JSON(fiber.Map{"ideas": out})
 	}
-	return c.Render("partials/similar", fiber.Map{"Similar": ideas, "Checked": true})
+	return a.respondHTML(c, fiber.StatusOK, "partials/similar", "", fiber.Map{"Similar": ideas, "Checked": true})
 }
 
 // subscribeIdea makes the signed-in user follow the idea.

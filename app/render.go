@@ -137,7 +137,18 @@ func (a *App) render(c *fiber.Ctx, status int, page string, data fiber.Map) erro
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderVary, "Cookie")
-	return c.Status(status).Render("pages/"+page, data, "layouts/main")
+	return a.respondHTML(c, status, "pages/"+page, "layouts/main", data)
+}
+
+// respondHTML renders a template (in a layout, or alone for a fragment) as
+// the response.
+func (a *App) respondHTML(c *fiber.Ctx, status int, name, layout string, data fiber.Map) error {
+	out, err := a.views.execute(name, layout, data)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Status(status).Send(out)
 }
 
 // wantsJSON reports whether the client asked for JSON.

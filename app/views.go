@@ -1,0 +1,73 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"strings"
+	"sync"
+
+	"github.com/cluetrain/cluetrain/views"
+)
+
+// pageViews holds the templates in views/. Every file under layouts/,
+// partials/ and pages/ is parsed once, at start, into one set and named by
+// its path without the extension ("pages/home"). A page renders into a
+// buffer and its layout then places it with {{.Content}}; nothing is shared
+// between renders but the parsed set, so pages render in parallel.
+type pageViews struct {
+	set  *template.Template
+	bufs sync.Pool
+}
+
+// loadViews parses every template; a broken one fails start-up.
+func loadViews(funcs template.FuncMap) (*pageViews, error) {
+	set := template.New("").Funcs(funcs)
+	for _, dir := range []string{"layouts", "partials", "pages"} {
+		err := fs.WalkDir(views.FS, dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".html") {
+				return err
+			}
+			src, err := fs.ReadFile(views.FS, path)
+			if err != nil {
+				return err
+			}
+			if _, err := set.New(strings.TrimSuffix(path, ".html")).Parse(string(src)); err != nil {
+				return fmt.Errorf("parse %s: %w", path, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load templates: %w", err)
+		}
+	}
+	return &pageViews{set: set, bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}, nil
+}
+
+// execute renders the named template with data into a new byte slice, inside
+// the layout when one is named; the page's HTML reaches the layout as
+// data["Content"]. A failed render returns no output at all.
+func (v *pageViews) execute(name, layout string, data map[string]any) ([]byte, error) {
+	page := v.set.Lookup(name)
+	if page == nil {
+		return nil, fmt.Errorf("render: no template %q", name)
+	}
+	buf := v.bufs.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); v.bufs.Put(buf) }()
+	if err := page.Execute(buf, data); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	if layout != "" {
+		lay := v.set.Lookup(layout)
+		if lay == nil {
+			return nil, fmt.Errorf("render: no layout %q", layout)
+		}
+		data["Content"] = template.HTML(buf.String()) //nolint:gosec // our own template's output
+		buf.Reset()
+		if err := lay.Execute(buf, data); err != nil {
+			return nil, fmt.Errorf("render %s in %s: %w", name, layout, err)
+		}
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
