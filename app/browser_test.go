@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -353,4 +355,371 @@ func TestBrowserSignInWithOpenIDConnect(t *testing.T) {
 	if n := dbtest.Count(t, db, "SELECT count(*) FROM sessions"); n != 0 {
 		t.Errorf("%d sessions remain after signing out", n)
 	}
+}
+
+// navigateBy runs an action that leaves the page (a click on a link or a
+// submit button), waits for the next page to load and returns the status
+// of every redirect on the way there and the final document's response.
+func (s *browserSite) navigateBy(trigger chromedp.Action[chromedp.Void]) (redirects []int64, final *network.Response) {
+	s.t.Helper()
+	lctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	var mu sync.Mutex
+	if err := chromedp.Listen(lctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && e.Type == network.ResourceTypeDocument && e.RedirectResponse != nil {
+			mu.Lock()
+			redirects = append(redirects, e.RedirectResponse.Status)
+			mu.Unlock()
+		}
+	}); err != nil {
+		s.t.Fatalf("browser: listen: %v", err)
+	}
+	final, err := chromedp.RunResponse(s.ctx, trigger)
+	if err != nil {
+		s.t.Fatalf("browser: navigate: %v", err)
+	}
+	cancel()
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]int64(nil), redirects...), final
+}
+
+// location is the path and query the browser shows.
+func (s *browserSite) location() string {
+	s.t.Helper()
+	return eval[string](s, `location.pathname + location.search`)
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func (s *browserSite) waitFor(cond string) {
+	s.t.Helper()
+	if _, err := chromedp.Run(s.ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		s.t.Fatalf("browser: waiting for %s: %v", cond, err)
+	}
+}
+
+// box is an element's rendered width and height.
+func (s *browserSite) box(css string) [2]float64 {
+	s.t.Helper()
+	return eval[[2]float64](s, `(r => [r.width, r.height])(document.querySelector(`+strconv.Quote(css)+`).getBoundingClientRect())`)
+}
+
+// newTab opens another tab of the same browser, sharing its cookies.
+func (s *browserSite) newTab() *browserSite {
+	s.t.Helper()
+	ctx, cancel := chromedp.NewContext(s.ctx)
+	s.t.Cleanup(cancel)
+	tab := *s
+	tab.ctx = ctx
+	tab.do()
+	return &tab
+}
+
+// journeyIdea posts an idea as author on the default board.
+func journeyIdea(t *testing.T, db *models.DB, author *models.User, title, body string) *models.Idea {
+	t.Helper()
+	idea, err := models.CreateIdea(context.Background(), db, models.NewIdea{Author: author, Board: "feature-requests", Title: title, Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idea
+}
+
+// addVoters gives the idea n votes from new members.
+func addVoters(t *testing.T, db *models.DB, idea *models.Idea, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		u := dbtest.User(t, db, fmt.Sprintf("Voter %d-%d", idea.ID, i), fmt.Sprintf("voter-%d-%d@example.com", idea.ID, i), models.RoleMember)
+		if _, err := models.VoteFor(context.Background(), db, idea.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBrowserCustomerJourney: a signed-in customer searches, reads an idea,
+// votes in place, comments, posts a new idea with a suggestion offered while
+// typing, and follows the idea's feed. Signing in itself is walked through
+// in TestBrowserSignInWithOpenIDConnect.
+func TestBrowserCustomerJourney(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	author := dbtest.User(t, db, "Sam Author", "sam@example.com", models.RoleMember)
+	csv := journeyIdea(t, db, author, "Export reports as CSV", "Finance wants the monthly report in a **spreadsheet**.")
+	journeyIdea(t, db, author, "Dark mode for the dashboard", "Easier on the eyes at night.")
+	journeyIdea(t, db, author, "Slack notifications for new replies", "")
+	// Nine votes, so that the customer's vote takes the count to two digits.
+	addVoters(t, db, csv, 9)
+	grace := dbtest.User(t, db, "Grace Hopper", "grace@example.com", models.RoleMember)
+	s := newBrowserSite(t, db, nil)
+	s.signInAs(grace)
+
+	// Search from the home page.
+	s.do(chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(chromedp.CSS("#q")), chromedp.SendKeys(chromedp.CSS("#q"), "spreadsheet"))
+	s.navigateBy(chromedp.Click(chromedp.CSS(".search-row button")))
+	if loc := s.location(); loc != "/?q=spreadsheet" {
+		t.Errorf("search lands on %s", loc)
+	}
+	if got := eval[[]string](s, `Array.from(document.querySelectorAll('.idea-row .idea-title')).map(e => e.textContent.trim())`); len(got) != 1 || got[0] != "Export reports as CSV" {
+		t.Errorf("searching finds %q, want only the CSV idea", got)
+	}
+	s.screenshot("search")
+
+	// Open the idea and vote: the page stays, the count and button change.
+	s.navigateBy(chromedp.Click(chromedp.CSS(".idea-title a")))
+	if loc := s.location(); loc != csv.Path() {
+		t.Errorf("the search result opens %s, want %s", loc, csv.Path())
+	}
+	s.checkA11y("idea")
+	s.screenshot("idea")
+	eval[chromedp.Void](s, `window.journeyMarker = "same page"; undefined`)
+	before := s.box(".vote-button")
+	voteState := `[document.querySelector(".vote-count").textContent, document.querySelector(".vote-button").getAttribute("aria-pressed"), document.querySelector(".vote-label").textContent, window.journeyMarker || ""]`
+	if got := eval[[]string](s, voteState); fmt.Sprint(got) != "[9 false Vote same page]" {
+		t.Fatalf("before voting the button shows %q", got)
+	}
+	voteRows := "SELECT count(*) FROM votes WHERE idea_id = ? AND user_id = ?"
+	s.do(chromedp.Click(chromedp.CSS(".vote-button")))
+	s.waitFor(`document.querySelector(".vote-button").getAttribute("aria-pressed") === "true"`)
+	if got := eval[[]string](s, voteState); fmt.Sprint(got) != "[10 true Voted same page]" {
+		t.Errorf("after voting the button shows %q (count, pressed, label, marker)", got)
+	}
+	if n := dbtest.Count(t, db, voteRows, csv.ID, grace.ID); n != 1 {
+		t.Errorf("%d vote rows after voting, want 1", n)
+	}
+	if n := dbtest.Count(t, db, "SELECT votes_count FROM ideas WHERE id = ?", csv.ID); n != 10 {
+		t.Errorf("votes_count = %d after voting, want 10", n)
+	}
+	if after := s.box(".vote-button"); after != before {
+		t.Errorf("the vote button moved from %v to %v when its count changed", before, after)
+	}
+	s.screenshot("idea-voted")
+	// And back: unvoting also happens in place.
+	s.do(chromedp.Click(chromedp.CSS(".vote-button")))
+	s.waitFor(`document.querySelector(".vote-button").getAttribute("aria-pressed") === "false"`)
+	if got := eval[[]string](s, voteState); fmt.Sprint(got) != "[9 false Vote same page]" {
+		t.Errorf("after unvoting the button shows %q", got)
+	}
+	if n := dbtest.Count(t, db, voteRows, csv.ID, grace.ID); n != 0 {
+		t.Errorf("%d vote rows after unvoting, want 0", n)
+	}
+	if after := s.box(".vote-button"); after != before {
+		t.Errorf("the vote button moved from %v to %v when its count changed back", before, after)
+	}
+
+	// Comment: the page comes back at the new comment.
+	s.do(chromedp.SendKeys(chromedp.CSS("#comment-body"), "Our auditors ask for this every quarter."))
+	redirects, _ := s.navigateBy(chromedp.Click(chromedp.CSS(".comment-form button[type=submit]")))
+	var commentID int64
+	if err := db.Bun().QueryRow("SELECT id FROM comments WHERE idea_id = ? AND author_id = ?", csv.ID, grace.ID).Scan(&commentID); err != nil {
+		t.Fatalf("the comment was not stored: %v", err)
+	}
+	if fmt.Sprint(redirects) != "[303]" || s.location() != csv.Path() || eval[string](s, `location.hash`) != fmt.Sprintf("#comment-%d", commentID) {
+		t.Errorf("commenting redirected %v to %s%s", redirects, s.location(), eval[string](s, `location.hash`))
+	}
+	if h := s.text("#comments-heading"); h != "1 comment" {
+		t.Errorf("comments heading = %q", h)
+	}
+	if body := s.text(fmt.Sprintf("#comment-%d .prose", commentID)); body != "Our auditors ask for this every quarter." {
+		t.Errorf("the comment reads %q", body)
+	}
+	s.screenshot("idea-commented")
+
+	// Follow the idea: the page offers its feed in three formats, and each
+	// link gives a feed document.
+	links := eval[[][]string](s, `Array.from(document.querySelectorAll(".follow a")).map(a => [a.textContent, a.getAttribute("href")])`)
+	feedPath := fmt.Sprintf("/ideas/%d/feed", csv.ID)
+	if fmt.Sprint(links) != fmt.Sprintf("[[RSS %[1]s.rss] [Atom %[1]s.atom] [JSON Feed %[1]s.json]]", feedPath) {
+		t.Errorf("follow links = %q", links)
+	}
+	s.followFeed(`.follow a[href$=".json"]`, "application/feed+json; charset=utf-8", csv.Title)
+	s.followFeed(`.follow a[href$=".atom"]`, "application/atom+xml; charset=utf-8", csv.Title)
+	s.followFeed(`.follow a[href$=".rss"]`, "application/rss+xml; charset=utf-8", csv.Title)
+
+	// Post an idea: a similar one is offered while the title is typed.
+	s.do(chromedp.Navigate(s.base+"/ideas/new"), chromedp.WaitVisible(chromedp.CSS("#title")))
+	s.checkA11y("new idea")
+	lookup, err := chromedp.Run(s.ctx, chromedp.WaitEvent(network.RequestWillBeSent,
+		func(e network.EventRequestWillBeSent) bool {
+			return strings.HasPrefix(e.Request.URL, s.base+"/ideas/similar?q=")
+		},
+		chromedp.SendKeys(chromedp.CSS("#title"), "CSV export of invoices")))
+	if err != nil {
+		t.Fatalf("typing a title asked for no suggestions: %v", err)
+	}
+	if lookup.Request.Method != "GET" {
+		t.Errorf("suggestions asked with %s", lookup.Request.Method)
+	}
+	s.do(chromedp.WaitVisible(chromedp.CSS(".similar-list a")))
+	suggested := eval[[][]string](s, `Array.from(document.querySelectorAll(".similar-list a")).map(a => [a.textContent, a.getAttribute("href")])`)
+	if fmt.Sprint(suggested) != fmt.Sprintf("[[Export reports as CSV %s]]", csv.Path()) {
+		t.Errorf("while typing, the form suggests %q", suggested)
+	}
+	s.do(chromedp.SendKeys(chromedp.CSS("#body"), "Invoices as a CSV file for our accounting import."))
+	s.screenshot("new-idea-similar")
+	redirects, _ = s.navigateBy(chromedp.Click(chromedp.CSS(`.form-actions .btn-primary`)))
+	var posted models.Idea
+	if err := db.Bun().NewSelect().Model(&posted).Where("title = ?", "CSV export of invoices").Scan(context.Background()); err != nil {
+		t.Fatalf("the new idea was not stored: %v", err)
+	}
+	if fmt.Sprint(redirects) != "[303]" || s.location() != posted.Path() {
+		t.Errorf("posting redirected %v to %s, want one 303 to %s", redirects, s.location(), posted.Path())
+	}
+	if h := s.text("#idea-title"); h != "CSV export of invoices" {
+		t.Errorf("the new idea's page is titled %q", h)
+	}
+	if posted.AuthorID != grace.ID || posted.Body != "Invoices as a CSV file for our accounting import." {
+		t.Errorf("stored idea: author %d, body %q", posted.AuthorID, posted.Body)
+	}
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM ideas"); n != 4 {
+		t.Errorf("%d ideas after posting one, want 4", n)
+	}
+	s.screenshot("idea-posted")
+}
+
+// followFeed clicks a feed link, checks the browser gets a feed document of
+// the content type that names title, and returns to the page.
+func (s *browserSite) followFeed(link, contentType, title string) {
+	s.t.Helper()
+	href := eval[string](s, `document.querySelector(`+strconv.Quote(link)+`).href`)
+	page := eval[string](s, `location.href`)
+	_, resp := s.navigateBy(chromedp.Click(chromedp.CSS(link)))
+	if resp == nil || resp.URL != href || resp.Status != 200 || resp.Headers["Content-Type"] != contentType {
+		s.t.Errorf("following %s: got %+v, want 200 with Content-Type %s", href, resp, contentType)
+	}
+	if doc := eval[string](s, `document.documentElement.textContent`); !strings.Contains(doc, title) {
+		s.t.Errorf("%s does not name %q:\n%s", href, title, doc)
+	}
+	s.do(chromedp.Navigate(page))
+}
+
+// TestBrowserVotingWithoutJavaScript: with scripts off, voting is a plain
+// form post that reloads the page, and the new-idea form checks for similar
+// ideas on the server.
+func TestBrowserVotingWithoutJavaScript(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	author := dbtest.User(t, db, "Sam Author", "sam@example.com", models.RoleMember)
+	idea := journeyIdea(t, db, author, "Keyboard shortcuts for triage", "J and K to move, V to vote.")
+	addVoters(t, db, idea, 3)
+	ada := dbtest.User(t, db, "Ada Lovelace", "ada@example.com", models.RoleMember)
+	site := newBrowserSite(t, db, nil)
+	site.signInAs(ada)
+	s := site.newTab()
+	call(s, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+
+	s.do(chromedp.Navigate(s.base+idea.Path()), chromedp.WaitVisible(chromedp.CSS(".vote-button")))
+	if ran := eval[bool](s, `typeof window.cluetrain === "object"`); ran {
+		t.Fatal("the page's script ran although scripts are disabled")
+	}
+	redirects, resp := s.navigateBy(chromedp.Click(chromedp.CSS(".vote-button")))
+	if fmt.Sprint(redirects) != "[303]" || resp.URL != s.base+idea.Path() || resp.Status != 200 {
+		t.Errorf("voting redirected %v to %s (%d), want one 303 back to the idea", redirects, resp.URL, resp.Status)
+	}
+	voteState := `[document.querySelector(".vote-count").textContent, document.querySelector(".vote-button").getAttribute("aria-pressed"), document.querySelector(".vote-label").textContent, document.querySelector(".vote-form").getAttribute("action")]`
+	if got := eval[[]string](s, voteState); fmt.Sprint(got) != fmt.Sprintf("[4 true Voted /ideas/%d/unvote]", idea.ID) {
+		t.Errorf("after voting the reloaded page shows %q", got)
+	}
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM votes WHERE idea_id = ? AND user_id = ?", idea.ID, ada.ID); n != 1 {
+		t.Errorf("%d vote rows after voting, want 1", n)
+	}
+	s.screenshot("idea-voted-no-js")
+
+	redirects, _ = s.navigateBy(chromedp.Click(chromedp.CSS(".vote-button")))
+	if got := eval[[]string](s, voteState); fmt.Sprint(redirects) != "[303]" || fmt.Sprint(got) != fmt.Sprintf("[3 false Vote /ideas/%d/vote]", idea.ID) {
+		t.Errorf("after unvoting (redirects %v) the page shows %q", redirects, got)
+	}
+	if n := dbtest.Count(t, db, "SELECT votes_count FROM ideas WHERE id = ?", idea.ID); n != 3 {
+		t.Errorf("votes_count = %d after unvoting, want 3", n)
+	}
+
+	// Similar ideas come from the server when the form's check button is used.
+	s.do(chromedp.Navigate(s.base+"/ideas/new"), chromedp.WaitVisible(chromedp.CSS("#title")),
+		chromedp.SendKeys(chromedp.CSS("#title"), "Shortcuts for the keyboard"))
+	s.navigateBy(chromedp.Click(chromedp.CSS(`button[name="check"]`)))
+	if got := eval[[]string](s, `Array.from(document.querySelectorAll(".similar-list a")).map(a => a.getAttribute("href"))`); len(got) != 1 || got[0] != idea.Path() {
+		t.Errorf("checking for similar ideas lists %q, want the shortcuts idea", got)
+	}
+	if v := eval[string](s, `document.querySelector("#title").value`); v != "Shortcuts for the keyboard" {
+		t.Errorf("the title typed is kept as %q", v)
+	}
+	s.screenshot("new-idea-checked-no-js")
+}
+
+// TestBrowserStaffJourney: staff plan and answer an idea from triage, the
+// answer shows on the idea page and the roadmap, then they mark it done from
+// the idea's staff panel and it appears on the changelog. Reordering the
+// roadmap is walked through in TestBrowserRoadmapChangelogTriage.
+func TestBrowserStaffJourney(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	author := dbtest.User(t, db, "Sam Author", "sam@example.com", models.RoleMember)
+	sso := journeyIdea(t, db, author, "Single sign-on with SAML", "Our IT team requires SAML for every tool.")
+	addVoters(t, db, sso, 5)
+	other := journeyIdea(t, db, author, "Weekly digest email", "")
+	addVoters(t, db, other, 2)
+	pat := dbtest.User(t, db, "Pat Manager", "pat@example.com", models.RoleStaff)
+	s := newBrowserSite(t, db, nil)
+	s.signInAs(pat)
+
+	row := fmt.Sprintf("#idea-%d", sso.ID)
+	s.do(chromedp.Navigate(s.base+"/triage"), chromedp.WaitVisible(chromedp.CSS(row)))
+	if got := eval[[]string](s, `Array.from(document.querySelectorAll(".triage-row .idea-title")).map(e => e.textContent.trim())`); fmt.Sprint(got) != "[Single sign-on with SAML Weekly digest email]" {
+		t.Errorf("triage lists %q, most votes first", got)
+	}
+	answer := "Planned for the spring release. We start with Okta and Entra ID."
+	plan := fmt.Sprintf("#plan-%d", sso.ID)
+	s.do(chromedp.Click(chromedp.CSS(row+" .triage-action summary.btn-primary")), chromedp.WaitVisible(chromedp.CSS(plan)))
+	if text := eval[string](s, `document.querySelector(`+strconv.Quote(plan)+`).value`); !strings.HasPrefix(text, "Good news: this is planned.") {
+		t.Errorf("the plan form offers the answer %q", text)
+	}
+	eval[chromedp.Void](s, `document.querySelector(`+strconv.Quote(plan)+`).value = ""; undefined`)
+	s.do(chromedp.SendKeys(chromedp.CSS(plan), answer))
+	s.checkA11y("triage (plan form open)")
+	s.screenshot("triage-plan")
+	redirects, _ := s.navigateBy(chromedp.Click(chromedp.CSS(row + " .triage-form button")))
+	if fmt.Sprint(redirects) != "[303]" || s.location() != "/triage" {
+		t.Errorf("planning redirected %v to %s, want one 303 back to triage", redirects, s.location())
+	}
+	if n := eval[int](s, `document.querySelectorAll(".triage-row").length`); n != 1 || eval[bool](s, `document.querySelector(`+strconv.Quote(row)+`) !== null`) {
+		t.Errorf("triage still lists %d rows with the planned idea among them", n)
+	}
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM ideas i JOIN statuses s ON s.id = i.status_id WHERE i.id = ? AND s.slug = 'planned' AND i.response = ? AND i.response_author_id = ?", sso.ID, answer, pat.ID); n != 1 {
+		t.Errorf("the idea is planned with the answer in %d rows, want 1", n)
+	}
+
+	// The answer is on the idea page, badged, and the idea is on the roadmap.
+	s.do(chromedp.Navigate(s.base+sso.Path()), chromedp.WaitVisible(chromedp.CSS(".response")))
+	if got := []string{eval[string](s, `document.querySelector(".response .badge").textContent`), s.text(".response .prose"), s.text(".idea-heading .status")}; fmt.Sprint(got) != "[Official response "+answer+" Planned]" {
+		t.Errorf("the idea page shows %q", got)
+	}
+	s.checkA11y("idea (staff)")
+	s.screenshot("idea-planned")
+	s.do(chromedp.Navigate(s.base + "/roadmap"))
+	if got := eval[[]string](s, `Array.from(document.querySelectorAll('[data-status="planned"] .roadmap-card h3')).map(e => e.textContent.trim())`); fmt.Sprint(got) != "[Single sign-on with SAML]" {
+		t.Errorf("the planned column shows %q", got)
+	}
+
+	// Done, from the staff panel on the idea page.
+	shipped := "Shipped in 2.4: turn on SAML under Settings, Security."
+	s.do(chromedp.Navigate(s.base+sso.Path()), chromedp.WaitVisible(chromedp.CSS(".staff-panel")),
+		chromedp.SetValue(chromedp.CSS(fmt.Sprintf("#staff-status-%d", sso.ID)), "done"),
+		chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#staff-response-%d", sso.ID)), shipped))
+	redirects, _ = s.navigateBy(chromedp.Click(chromedp.CSS(`.staff-panel form[action$="/status"] button`)))
+	if fmt.Sprint(redirects) != "[303]" || s.location() != sso.Path() {
+		t.Errorf("marking done redirected %v to %s, want one 303 back to the idea", redirects, s.location())
+	}
+	if got := []string{s.text(".idea-heading .status"), s.text(".response .prose"), s.text("#vote-closed")}; fmt.Sprint(got) != "[Done "+shipped+" This idea is no longer taking votes.]" {
+		t.Errorf("the done idea shows %q", got)
+	}
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM ideas i JOIN statuses s ON s.id = i.status_id WHERE i.id = ? AND s.slug = 'done' AND i.response = ?", sso.ID, shipped); n != 1 {
+		t.Errorf("the idea is done with the note in %d rows, want 1", n)
+	}
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM events WHERE idea_id = ? AND kind = ?", sso.ID, models.EventStatusChanged); n != 2 {
+		t.Errorf("%d status events, want 2 (planned, done)", n)
+	}
+	s.screenshot("idea-done")
+
+	s.do(chromedp.Navigate(s.base+"/changelog"), chromedp.WaitVisible(chromedp.CSS(".changelog-entry")))
+	if got := []string{s.text(".changelog-entry h2"), s.text(".changelog-response"), s.text(".changelog-entry .response-by")}; fmt.Sprint(got) != "[Single sign-on with SAML "+shipped+" Pat Manager · Staff]" {
+		t.Errorf("the changelog shows %q", got)
+	}
+	s.screenshot("changelog-shipped")
+	s.followFeed(`.follow a[href$=".rss"]`, "application/rss+xml; charset=utf-8", sso.Title)
 }

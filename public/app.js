@@ -35,14 +35,17 @@
         button.removeAttribute("aria-busy");
         if (r.resp.status === 401) { form.submit(); return; }
         if (!r.resp.ok) {
-          if (message) message.textContent = (r.data && r.data.error) || "That didn't work. Please try again.";
+          if (message) {
+            message.textContent = (r.data && r.data.error) || "That didn't work. Please try again.";
+            message.classList.add("is-error");
+          }
           return;
         }
         count.textContent = String(r.data.votes);
         button.setAttribute("aria-pressed", r.data.voted ? "true" : "false");
         if (label) label.textContent = r.data.voted ? "Voted" : "Vote";
         form.setAttribute("action", base + (r.data.voted ? "/unvote" : "/vote"));
-        if (message) message.textContent = "";
+        if (message) { message.textContent = ""; message.classList.remove("is-error"); }
       }).catch(function () {
         button.removeAttribute("aria-busy");
         form.submit();
