@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -368,12 +367,12 @@ func TestStaffPanelRenders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out bytes.Buffer
 		data := map[string]any{"Idea": loaded, "Statuses": statuses, "CSRF": "tok", "User": staff}
-		if err := ta.fiber.Config().Views.Render(&out, "partials/staff_panel", data); err != nil {
+		out, err := ta.views.execute("partials/staff_panel", "", data)
+		if err != nil {
 			t.Fatal(err)
 		}
-		html := out.String()
+		html := string(out)
 		for _, want := range []string{
 			fmt.Sprintf(`action="/ideas/%d/status"`, idea.ID), `name="status"`, `<option value="under_review" selected>`,
 			`name="response"`, "Update status", fmt.Sprintf(`action="/ideas/%d/merge"`, idea.ID), `name="into"`,
