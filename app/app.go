@@ -26,6 +26,7 @@ type App struct {
 	secret   []byte
 	assets   *assets
 	views    *pageViews
+	rows     *rowCache
 	sessions *session.Store
 	rates    map[string]Rate
 	fiber    *fiber.App
@@ -91,6 +92,7 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 	if a.views, err = loadViews(a.templateFuncs()); err != nil {
 		return nil, err
 	}
+	a.rows = newRowCache()
 
 	a.sessions = newSessionStore(cfg, db)
 

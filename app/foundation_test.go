@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -208,5 +209,48 @@ func TestPagesRenderConcurrently(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestIdeaRowsAreCachedByWhatTheyShow(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	ta := newTestApp(t, db)
+	if _, err := models.Seed(context.Background(), db, models.SeedOptions{Users: 5, Ideas: 3, Votes: 0, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	c := ta.client()
+	first := wantStatus(t, c.get("/?sort=new"), http.StatusOK)
+	if n := ta.rows.Len(); n != 3 {
+		t.Fatalf("cached rows = %d, want 3", n)
+	}
+	if again := wantStatus(t, c.get("/?sort=new"), http.StatusOK); mainOf(t, again) != mainOf(t, first) {
+		t.Error("the same list rendered differently from the cache")
+	}
+	// A vote changes the row's key: the new count shows at once.
+	var id int64
+	if err := db.Bun().QueryRow("SELECT max(id) FROM ideas").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	voter := dbtest.User(t, db, "Vera", "vera@example.com", models.RoleMember)
+	if _, err := models.VoteFor(context.Background(), db, id, voter.ID); err != nil {
+		t.Fatal(err)
+	}
+	page := wantStatus(t, c.get("/?sort=new"), http.StatusOK)
+	if !strings.Contains(page, `aria-label="1 vote"`) {
+		t.Error("after a vote the list does not show 1 vote")
+	}
+	if n := ta.rows.Len(); n != 4 {
+		t.Errorf("cached rows = %d, want 4 (the voted row is a new entry)", n)
+	}
+	// Ages move on with the clock, and so do the keys.
+	if _, err := models.CreateIdea(context.Background(), db, models.NewIdea{Author: voter, Board: "feature-requests", Title: "Fresh idea", Body: "Just posted."}); err != nil {
+		t.Fatal(err)
+	}
+	if page := wantStatus(t, c.get("/?sort=new"), http.StatusOK); !strings.Contains(page, ">just now</time>") {
+		t.Error("a new idea is not shown as just posted")
+	}
+	ta.clock.Advance(48 * time.Hour)
+	if page := wantStatus(t, c.get("/?sort=new"), http.StatusOK); !strings.Contains(page, ">2 days ago</time>") {
+		t.Error("rows did not age with the clock")
 	}
 }

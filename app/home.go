@@ -80,10 +80,15 @@ func (a *App) showHome(c *fiber.Ctx) error {
 		follow = feedLinks(boardFeedPath(board), board.Name)
 		feeds = append(follow.Links, feeds...)
 	}
+	rows, err := a.ideaRows(page.Ideas)
+	if err != nil {
+		return err
+	}
 	return a.render(c, fiber.StatusOK, "home", fiber.Map{
 		"Feeds":    feeds,
 		"Follow":   follow,
 		"Ideas":    page.Ideas,
+		"Rows":     rows,
 		"Next":     page.Next,
 		"Sort":     q.Sort,
 		"Sorts":    sorts,

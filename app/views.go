@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/cluetrain/cluetrain/views"
 )
 
@@ -46,9 +48,10 @@ func loadViews(funcs template.FuncMap) (*pageViews, error) {
 }
 
 // execute renders the named template with data into a new byte slice, inside
-// the layout when one is named; the page's HTML reaches the layout as
-// data["Content"]. A failed render returns no output at all.
-func (v *pageViews) execute(name, layout string, data map[string]any) ([]byte, error) {
+// the layout when one is named; the page's HTML then reaches the layout as
+// data["Content"], so data must be a map. A failed render returns no output
+// at all.
+func (v *pageViews) execute(name, layout string, data any) ([]byte, error) {
 	page := v.set.Lookup(name)
 	if page == nil {
 		return nil, fmt.Errorf("render: no template %q", name)
@@ -63,7 +66,11 @@ func (v *pageViews) execute(name, layout string, data map[string]any) ([]byte, e
 		if lay == nil {
 			return nil, fmt.Errorf("render: no layout %q", layout)
 		}
-		data["Content"] = template.HTML(buf.String()) //nolint:gosec // our own template's output
+		m, ok := data.(fiber.Map)
+		if !ok {
+			return nil, fmt.Errorf("render %s: a page in a layout takes a map, not %T", name, data)
+		}
+		m["Content"] = template.HTML(buf.String()) //nolint:gosec // our own template's output
 		buf.Reset()
 		if err := lay.Execute(buf, data); err != nil {
 			return nil, fmt.Errorf("render %s in %s: %w", name, layout, err)
