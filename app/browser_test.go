@@ -723,3 +723,34 @@ func TestBrowserStaffJourney(t *testing.T) {
 	s.screenshot("changelog-shipped")
 	s.followFeed(`.follow a[href$=".rss"]`, "application/rss+xml; charset=utf-8", sso.Title)
 }
+
+// A voter may withdraw a vote from a shipped idea, and with JavaScript the
+// button then closes in place, as a reload would show it.
+func TestBrowserUnvoteOnClosedIdea(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	s := newBrowserSite(t, db, nil)
+	author := dbtest.User(t, db, "Ada Author", "ada@example.com", models.RoleMember)
+	staff := dbtest.User(t, db, "Pat Manager", "pat@example.com", models.RoleStaff)
+	voter := dbtest.User(t, db, "Vic Voter", "vic@example.com", models.RoleMember)
+	idea := journeyIdea(t, db, author, "Export invoices as PDF", "For the accountants.")
+	ctx := context.Background()
+	if _, err := models.VoteFor(ctx, db, idea.ID, voter.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := models.ChangeStatus(ctx, db, idea.ID, staff, "done", "Shipped today."); err != nil {
+		t.Fatal(err)
+	}
+	s.signInAs(voter)
+	s.do(chromedp.Navigate(s.base+idea.Path()), chromedp.WaitVisible(chromedp.CSS(".vote-button")))
+	if disabled := eval[bool](s, `document.querySelector(".vote-button").disabled`); disabled {
+		t.Fatal("a voter cannot withdraw a vote from a shipped idea")
+	}
+	s.do(chromedp.Click(chromedp.CSS(".vote-button")))
+	s.waitFor(`document.querySelector(".vote-button").disabled`)
+	if msg := s.text("[data-vote-message]"); msg != "This idea is no longer taking votes." {
+		t.Errorf("after withdrawing, the note says %q", msg)
+	}
+	if n := dbtest.Count(t, db, "SELECT votes_count FROM ideas WHERE id = ?", idea.ID); n != 0 {
+		t.Errorf("votes_count = %d after withdrawing, want 0", n)
+	}
+}

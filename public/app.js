@@ -46,6 +46,11 @@
         if (label) label.textContent = r.data.voted ? "Voted" : "Vote";
         form.setAttribute("action", base + (r.data.voted ? "/unvote" : "/vote"));
         if (message) { message.textContent = ""; message.classList.remove("is-error"); }
+        // A withdrawn vote on a closed idea cannot be cast again.
+        if (!r.data.voted && form.hasAttribute("data-closed")) {
+          button.disabled = true;
+          if (message) message.textContent = "This idea is no longer taking votes.";
+        }
       }).catch(function () {
         button.removeAttribute("aria-busy");
         form.submit();
