@@ -29,28 +29,14 @@ func (a *App) showHome(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var board *models.Board
-	if slug := c.Query("board"); slug != "" {
-		for i := range boards {
-			if boards[i].Slug == slug {
-				board = &boards[i]
-			}
-		}
-		if board == nil {
-			return fiber.ErrNotFound
-		}
+	board, status, err := listFilters(c, boards, statuses)
+	if err != nil {
+		return err
+	}
+	if board != nil {
 		q.BoardID = board.ID
 	}
-	var status *models.Status
-	if slug := c.Query("status"); slug != "" {
-		for i := range statuses {
-			if statuses[i].Slug == slug {
-				status = &statuses[i]
-			}
-		}
-		if status == nil {
-			return fiber.ErrNotFound
-		}
+	if status != nil {
 		q.StatusID = status.ID
 	}
 	sorts := models.SortNames
@@ -99,6 +85,35 @@ func (a *App) showHome(c *fiber.Ctx) error {
 		"Status":   status,
 		"Filtered": board != nil || status != nil || q.After != "" || q.Search != "",
 	})
+}
+
+// listFilters reads the board and status a list is filtered by (their
+// slugs in ?board= and ?status=) from those the viewer may see; either may
+// be nil, and an unknown slug is 404.
+func listFilters(c *fiber.Ctx, boards []models.Board, statuses []models.Status) (*models.Board, *models.Status, error) {
+	var board *models.Board
+	if slug := c.Query("board"); slug != "" {
+		for i := range boards {
+			if boards[i].Slug == slug {
+				board = &boards[i]
+			}
+		}
+		if board == nil {
+			return nil, nil, fiber.ErrNotFound
+		}
+	}
+	var status *models.Status
+	if slug := c.Query("status"); slug != "" {
+		for i := range statuses {
+			if statuses[i].Slug == slug {
+				status = &statuses[i]
+			}
+		}
+		if status == nil {
+			return nil, nil, fiber.ErrNotFound
+		}
+	}
+	return board, status, nil
 }
 
 // showHealth answers 200 when the database answers, 503 when it does not.

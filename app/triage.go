@@ -24,28 +24,14 @@ func (a *App) showTriage(c *fiber.Ctx) error {
 	if q.Sort != models.SortTrending {
 		q.Sort = models.SortTop
 	}
-	var board *models.Board
-	if slug := c.Query("board"); slug != "" {
-		for i := range boards {
-			if boards[i].Slug == slug {
-				board = &boards[i]
-			}
-		}
-		if board == nil {
-			return fiber.ErrNotFound
-		}
+	board, status, err := listFilters(c, boards, statuses)
+	if err != nil {
+		return err
+	}
+	if board != nil {
 		q.BoardID = board.ID
 	}
-	var status *models.Status
-	if slug := c.Query("status"); slug != "" {
-		for i := range statuses {
-			if statuses[i].Slug == slug {
-				status = &statuses[i]
-			}
-		}
-		if status == nil {
-			return fiber.ErrNotFound
-		}
+	if status != nil {
 		q.StatusID = status.ID
 	}
 	items, err := models.Triage(ctx, a.db, q)
