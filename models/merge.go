@@ -47,7 +47,8 @@ func ParseIdeaRef(ref string) int64 {
 // MergeIdea merges the duplicate into the original on behalf of a staff
 // member, in one transaction: the duplicate's voters become the original's
 // (anyone who voted on both counts once), its subscribers follow the
-// original, its status becomes duplicate and it points to the original, and
+// original, its comments continue under the original, its status becomes
+// duplicate and it points to the original, and
 // both timelines record the merge. Ideas merged earlier into the duplicate
 // are pointed at the original too, so every pointer is one hop. Merging an
 // idea into itself, into a duplicate, or twice is refused. It returns the
@@ -127,6 +128,16 @@ func mergeTx(ctx context.Context, tx bun.Tx, now time.Time, dup, orig *Idea, dup
 		return fmt.Errorf("move subscribers: %w", err)
 	}
 
+	// The discussion moves too: the duplicate's comments continue under the
+	// original, whose count is taken afresh from its visible comments.
+	if _, err := tx.NewUpdate().Table("comments").Set("idea_id = ?", orig.ID).Where("idea_id = ?", dup.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("move comments: %w", err)
+	}
+	comments, err := tx.NewSelect().Model((*Comment)(nil)).Where("idea_id = ?", orig.ID).Where("hidden_at IS NULL").Count(ctx)
+	if err != nil {
+		return fmt.Errorf("count original's comments: %w", err)
+	}
+
 	// The original's counter and trend come from its final set of votes.
 	var times []time.Time
 	if err := tx.NewSelect().Model((*Vote)(nil)).Column("created_at").Where("idea_id = ?", orig.ID).Scan(ctx, &times); err != nil {
@@ -134,6 +145,7 @@ func mergeTx(ctx context.Context, tx bun.Tx, now time.Time, dup, orig *Idea, dup
 	}
 	_, err = tx.NewUpdate().Model(orig).WherePK().
 		Set("votes_count = ?", len(times)).
+		Set("comments_count = ?", comments).
 		Set("trend_score = ?", TrendOf(times)).
 		Set("updated_at = ?", now).
 		Set("last_activity_at = ?", now).
@@ -145,6 +157,7 @@ func mergeTx(ctx context.Context, tx bun.Tx, now time.Time, dup, orig *Idea, dup
 		Set("merged_into_id = ?", orig.ID).
 		Set("status_id = ?", dupStatus.ID).
 		Set("votes_count = 0").
+		Set("comments_count = 0").
 		Set("trend_score = ?", float64(NoTrend)).
 		Set("updated_at = ?", now).
 		Set("last_activity_at = ?", now).

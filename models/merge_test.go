@@ -43,6 +43,22 @@ func TestMergeMovesVotersAndSubscribersExactly(t *testing.T) {
 		subscribe(t, db, orig.ID, p.ann)
 		subscribe(t, db, dup.ID, p.bob)
 		subscribe(t, db, dup.ID, p.ann) // follows both
+		// One comment on each, and a hidden one on the duplicate.
+		for _, c := range []struct {
+			idea   int64
+			author *models.User
+		}{{orig.ID, p.ann}, {dup.ID, p.bob}, {dup.ID, dora}} {
+			if _, err := models.CreateComment(ctx, db, models.NewComment{IdeaID: c.idea, Author: c.author, Body: "Same need here."}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var hidden int64
+		if err := db.Bun().QueryRow("SELECT max(id) FROM comments").Scan(&hidden); err != nil {
+			t.Fatal(err)
+		}
+		if err := models.HideComment(ctx, db, dup.ID, hidden, p.staff); err != nil {
+			t.Fatal(err)
+		}
 
 		got, err := models.MergeIdea(ctx, db, dup.ID, orig.ID, p.staff)
 		if err != nil {
@@ -66,8 +82,15 @@ func TestMergeMovesVotersAndSubscribersExactly(t *testing.T) {
 		if n := dbtest.Count(t, db, "SELECT count(*) FROM votes WHERE idea_id = ?", dup.ID); n != 0 {
 			t.Errorf("%d vote rows left on the duplicate", n)
 		}
-		if n := dbtest.Count(t, db, "SELECT count(*) FROM subscriptions WHERE idea_id = ?", orig.ID); n != 2 {
-			t.Errorf("%d subscribers of the original, want 2 (Ann and Bob)", n)
+		// The discussion continues under the original; hidden stays hidden.
+		if got.CommentsCount != 2 || d.CommentsCount != 0 {
+			t.Errorf("comments_count: original %d (want 2), duplicate %d (want 0)", got.CommentsCount, d.CommentsCount)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM comments WHERE idea_id = ?", orig.ID); n != 3 {
+			t.Errorf("%d comment rows under the original, want 3 (one hidden)", n)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM subscriptions WHERE idea_id = ?", orig.ID); n != 3 {
+			t.Errorf("%d subscribers of the original, want 3 (Ann, and Bob and Dora, who followed the duplicate)", n)
 		}
 		if n := dbtest.Count(t, db, "SELECT count(*) FROM subscriptions WHERE idea_id = ? AND user_id = ?", orig.ID, p.bob.ID); n != 1 {
 			t.Error("Bob does not follow the original")
