@@ -388,3 +388,30 @@ func TestFeedEmpty(t *testing.T) {
 		}
 	})
 }
+
+// TestFeedChangesWhenStaffHideAnIdea: hiding is an event, so a reader's
+// cached copy is replaced and the idea leaves the feed.
+func TestFeedChangesWhenStaffHideAnIdea(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		w := newFeedWorld(t, db)
+		c := ta.client()
+		resp := c.get("/feeds/ideas.rss")
+		before := wantStatus(t, resp, http.StatusOK)
+		etag := resp.Header.Get("ETag")
+		if !strings.Contains(before, "Export reports as CSV") {
+			t.Fatalf("the ideas feed lacks the idea to hide:\n%s", before)
+		}
+		if err := models.HideIdea(context.Background(), db, w.csv.ID, w.sam, true); err != nil {
+			t.Fatal(err)
+		}
+		resp = c.get("/feeds/ideas.rss", "If-None-Match", etag)
+		after := wantStatus(t, resp, http.StatusOK)
+		if resp.Header.Get("ETag") == etag {
+			t.Error("the ETag did not change when an idea was hidden")
+		}
+		if strings.Contains(after, "Export reports as CSV") {
+			t.Error("a hidden idea is still in the feed")
+		}
+	})
+}

@@ -18,6 +18,8 @@ const (
 	EventMerged        = "idea.merged"    // on the duplicate
 	EventMergedInto    = "idea.merged_in" // on the original
 	EventRoadmapMoved  = "idea.roadmap_moved"
+	EventIdeaHidden    = "idea.hidden"    // by staff, as spam
+	EventIdeaShown     = "idea.shown"     // hidden no more
 	EventCommentHidden = "comment.hidden" // payload CommentPayload (comment_id only)
 	EventCommentEdited = "comment.edited" // payload CommentPayload with the new body_html
 )

@@ -22,26 +22,34 @@ func IdeaTimeline(ctx context.Context, db *DB, ideaID int64) ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("timeline of idea %d: %w", ideaID, mapErr(err))
 	}
+	// Comments hidden since are left out; they are looked up by id, as a
+	// merge may have moved them under another idea.
+	commentOf := map[int]int64{}
+	var ids []int64
+	for i := range events {
+		var p CommentPayload
+		if events[i].Kind == EventCommented && events[i].Decode(&p) == nil {
+			commentOf[i] = p.CommentID
+			ids = append(ids, p.CommentID)
+		}
+	}
+	if len(ids) == 0 {
+		return events, nil
+	}
 	var hidden []int64
 	err = db.bun.NewSelect().Model((*Comment)(nil)).Column("id").
-		Where("idea_id = ?", ideaID).Where("hidden_at IS NOT NULL").Scan(ctx, &hidden)
+		Where("id IN (?)", bun.List(ids)).Where("hidden_at IS NOT NULL").Scan(ctx, &hidden)
 	if err != nil {
 		return nil, fmt.Errorf("timeline of idea %d: %w", ideaID, mapErr(err))
-	}
-	if len(hidden) == 0 {
-		return events, nil
 	}
 	gone := make(map[int64]bool, len(hidden))
 	for _, id := range hidden {
 		gone[id] = true
 	}
 	kept := events[:0]
-	for _, e := range events {
-		if e.Kind == EventCommented {
-			var p CommentPayload
-			if err := e.Decode(&p); err == nil && gone[p.CommentID] {
-				continue
-			}
+	for i, e := range events {
+		if id, ok := commentOf[i]; ok && gone[id] {
+			continue
 		}
 		kept = append(kept, e)
 	}

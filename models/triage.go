@@ -143,13 +143,17 @@ func HideIdea(ctx context.Context, db *DB, ideaID int64, actor *User, hide bool)
 		if (idea.HiddenAt != nil) == hide {
 			return nil
 		}
+		now := db.Now()
 		var at *time.Time
+		kind := EventIdeaShown
 		if hide {
-			now := db.Now()
-			at = &now
+			at, kind = &now, EventIdeaHidden
 		}
-		_, err = tx.NewUpdate().Model(idea).WherePK().Set("hidden_at = ?", at).Exec(ctx)
-		return err
+		if _, err := tx.NewUpdate().Model(idea).WherePK().Set("hidden_at = ?", at).Exec(ctx); err != nil {
+			return err
+		}
+		// Every feed that listed the idea changes: the event says so.
+		return recordEvent(ctx, tx, now, kind, idea, actor.ID, struct{}{})
 	})
 	if err != nil {
 		return fmt.Errorf("hide idea %d: %w", ideaID, err)
