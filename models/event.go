@@ -22,6 +22,11 @@ const (
 	EventIdeaShown     = "idea.shown"     // hidden no more
 	EventCommentHidden = "comment.hidden" // payload CommentPayload (comment_id only)
 	EventCommentEdited = "comment.edited" // payload CommentPayload with the new body_html
+
+	// Board events have a board and no idea. No feed lists them, but each
+	// gives every feed that may show the board's ideas a new version.
+	EventBoardCreated = "board.created" // payload BoardPayload
+	EventBoardUpdated = "board.updated" // payload BoardPayload with what changed
 )
 
 // Event is one thing that happened.
@@ -56,6 +61,20 @@ func recordEvent(ctx context.Context, tx bun.IDB, at time.Time, kind string, ide
 	if actorID != 0 {
 		ev.ActorID = &actorID
 	}
+	if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+		return fmt.Errorf("record %s: %w", kind, err)
+	}
+	return nil
+}
+
+// recordBoardEvent writes an event about a board, with no idea, inside the
+// caller's transaction.
+func recordBoardEvent(ctx context.Context, tx bun.IDB, at time.Time, kind string, b *Board, actorID int64, changed []string) error {
+	raw, err := json.Marshal(BoardPayload{Name: b.Name, Slug: b.Slug, IsPrivate: b.IsPrivate, Changed: changed})
+	if err != nil {
+		return fmt.Errorf("encode %s payload: %w", kind, err)
+	}
+	ev := &Event{Kind: kind, BoardID: &b.ID, ActorID: &actorID, Payload: string(raw), CreatedAt: at}
 	if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
 		return fmt.Errorf("record %s: %w", kind, err)
 	}

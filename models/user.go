@@ -130,3 +130,16 @@ func updateUserByEmail(ctx context.Context, db *DB, email, set string, args ...a
 	}
 	return u, nil
 }
+
+// StaffUsers lists the admins and staff, admins first, each oldest first.
+func StaffUsers(ctx context.Context, db *DB) ([]User, error) {
+	var users []User
+	err := db.bun.NewSelect().Model(&users).
+		Where("role IN (?, ?)", RoleAdmin, RoleStaff).
+		OrderExpr("CASE role WHEN ? THEN 0 ELSE 1 END, id", RoleAdmin).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list staff: %w", mapErr(err))
+	}
+	return users, nil
+}
