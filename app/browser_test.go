@@ -754,3 +754,57 @@ func TestBrowserUnvoteOnClosedIdea(t *testing.T) {
 		t.Errorf("votes_count = %d after withdrawing, want 0", n)
 	}
 }
+
+// An admin creates a private board without JavaScript's help, is told what
+// to fix when a form is wrong, and looks up an account; the page passes axe
+// in light and dark, and fits a phone.
+func TestBrowserAdmin(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	if _, err := models.Seed(context.Background(), db, models.SeedOptions{Users: 12, Ideas: 20, Votes: 60, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	ada := dbtest.User(t, db, "Ada Admin", "ada@example.com", models.RoleAdmin)
+	dbtest.User(t, db, "Pat Manager", "pat@example.com", models.RoleStaff)
+	dbtest.User(t, db, "Ann Customer", "ann@example.com", models.RoleMember)
+	s := newBrowserSite(t, db, nil)
+	s.signInAs(ada)
+
+	s.do(chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(chromedp.CSS(".site-nav")))
+	s.do(chromedp.Click(chromedp.CSS(`.site-nav a[href="/admin"]`)), chromedp.WaitVisible(chromedp.CSS("#boards")))
+	s.checkA11y("admin")
+	s.screenshot("admin")
+
+	s.do(chromedp.Click(chromedp.CSS(".admin-new summary")), chromedp.WaitVisible(chromedp.CSS("#board-new-name")),
+		chromedp.SendKeys(chromedp.CSS("#board-new-name"), "Internal roadmap"),
+		chromedp.Click(chromedp.CSS("#board-new-private")))
+	redirects, _ := s.navigateBy(chromedp.Click(chromedp.CSS(".admin-new button[type=submit]")))
+	if fmt.Sprint(redirects) != "[303]" || s.location() != "/admin" {
+		t.Errorf("creating a board redirected %v to %s, want one 303 back to the admin page", redirects, s.location())
+	}
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM boards WHERE slug = 'internal-roadmap' AND is_private = ?", true); n != 1 {
+		t.Errorf("%d private internal-roadmap boards, want 1", n)
+	}
+	if got := eval[string](s, `location.hash`); got == "" || s.text(got+" h3") != "Internal roadmap private" {
+		t.Errorf("the page lands on %q", got)
+	}
+
+	// A board named as an existing one: its slug is taken, said by the field.
+	s.do(chromedp.Click(chromedp.CSS(".admin-new summary")), chromedp.WaitVisible(chromedp.CSS("#board-new-name")),
+		chromedp.SendKeys(chromedp.CSS("#board-new-name"), "Internal roadmap"))
+	_, final := s.navigateBy(chromedp.Click(chromedp.CSS(".admin-new button[type=submit]")))
+	if final == nil || final.Status != 422 {
+		t.Errorf("a taken slug answered %v, want 422", final)
+	}
+	if got := s.text("#board-new-slug-error"); !strings.Contains(got, "Another board already uses") {
+		t.Errorf("the slug error says %q", got)
+	}
+	s.checkA11y("admin (refused form)")
+	s.screenshot("admin-refused")
+
+	s.do(chromedp.Navigate(s.base+"/admin?email=ann@example.com#people"), chromedp.WaitVisible(chromedp.CSS(".admin-account")))
+	if got := s.text(".admin-account strong"); got != "Ann Customer" {
+		t.Errorf("found %q", got)
+	}
+	s.checkA11y("admin (account)")
+	s.screenshot("admin-account")
+}

@@ -69,6 +69,15 @@ func (a *App) routes() {
 	r.Get("/roadmap", a.showRoadmap)
 	r.Post("/roadmap/move", a.requireStaff, a.moveRoadmapCard)
 	r.Get("/changelog", a.showChangelog)
+
+	// Admin.
+	r.Get("/admin", a.requireAdmin, a.showAdmin)
+	r.Post("/admin/boards", a.requireAdmin, a.createBoard)
+	r.Post("/admin/boards/:id", a.requireAdmin, a.updateBoard)
+	r.Post("/admin/users/role", a.requireAdmin, a.setUserRole)
+	r.Post("/admin/users/block", a.requireAdmin, a.blockUser)
+	r.Post("/admin/users/unblock", a.requireAdmin, a.unblockUser)
+
 	// Sign-in and out. Every sign-in endpoint is limited per client address;
 	// sending a link is also limited per address it is sent to.
 	signinIP := a.limit("signin-ip", byIP)
