@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,7 +175,18 @@ func TestSignedOutWriterIsSentToSignInAndBack(t *testing.T) {
 		if b := wantStatus(t, resp, http.StatusUnauthorized); !strings.Contains(b, `"status":401`) {
 			t.Errorf("JSON refusal = %s", b)
 		}
+		// Without a session there is nothing to forge: no token still means
+		// "sign in first", not 403.
+		wantStatus(t, c.postRaw("/ideas/7/vote", nil, "Accept", "application/json"), http.StatusUnauthorized)
+		resp = c.postRaw("/ideas/7/vote", nil)
+		wantStatus(t, resp, http.StatusSeeOther)
+		if got := resp.Header.Get("Location"); got != "/login?next=%2F" {
+			t.Errorf("tokenless signed-out vote: Location %q", got)
+		}
+		// Signed in, a missing or wrong token is 403.
+		c.signInAs(dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember))
 		wantStatus(t, c.postRaw("/ideas/7/vote", nil), http.StatusForbidden)
+		wantStatus(t, c.postRaw("/ideas/7/vote", url.Values{"_csrf": {"forged"}}), http.StatusForbidden)
 	})
 }
 

@@ -129,13 +129,24 @@ func (a *App) csrfToken(c *fiber.Ctx) string {
 	return t
 }
 
-// checkCSRF refuses state-changing requests without a valid token: 403, and
-// the handler never runs.
+// checkCSRF refuses a signed-in user's state-changing request without a
+// valid token: 403, and the handler never runs. A signed-out request carries
+// no credentials to forge, so it goes on to its route's gate, which asks the
+// visitor to sign in (401 or 303); the routes that take signed-out posts
+// check the token themselves with requireCSRF.
 func (a *App) checkCSRF(c *fiber.Ctx) error {
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
 		return c.Next()
 	}
+	if currentUser(c) == nil {
+		return c.Next()
+	}
+	return a.requireCSRF(c)
+}
+
+// requireCSRF refuses any request without a valid token: 403.
+func (a *App) requireCSRF(c *fiber.Ctx) error {
 	value := c.Cookies(a.csrfCookieName())
 	sent := c.Get(csrfHeader)
 	if sent == "" {

@@ -82,11 +82,11 @@ func (a *App) routes() {
 	// sending a link is also limited per address it is sent to.
 	signinIP := a.limit("signin-ip", byIP)
 	r.Get("/login", a.showLogin)
-	r.Post("/login/email", signinIP, a.limit("signin-email", byEmail), a.sendLoginLink)
+	r.Post("/login/email", a.requireCSRF, signinIP, a.limit("signin-email", byEmail), a.sendLoginLink)
 	r.Get("/login/email/:token", signinIP, a.useLoginLink)
 	r.Get("/auth/:provider", signinIP, a.beginAuth)
 	r.Get("/auth/:provider/callback", signinIP, a.finishAuth)
-	r.Post("/logout", a.logout)
+	r.Post("/logout", a.requireCSRF, a.logout)
 	// Anything else falls through to Fiber's not-found, shown by handleError.
 }
 
