@@ -176,9 +176,9 @@ func (a *App) createBoard(c *fiber.Ctx) error {
 // place in the order.
 func (a *App) updateBoard(c *fiber.Ctx) error {
 	raw := c.Params("id")
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
-		return fiber.ErrNotFound
+	id, err := parseID(raw)
+	if err != nil {
+		return err
 	}
 	user, in := currentUser(c), boardInput(c)
 	b, err := models.UpdateBoard(c.UserContext(), a.db, id, in, user)

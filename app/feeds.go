@@ -52,10 +52,9 @@ func (a *App) showBoardFeed(c *fiber.Ctx) error {
 // showIdeaFeed answers /ideas/:id/feed.{rss,atom,json}: one public idea's
 // timeline.
 func (a *App) showIdeaFeed(c *fiber.Ctx) error {
-	raw := c.Params("id")
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
-		return fiber.ErrNotFound
+	id, err := parseID(c.Params("id"))
+	if err != nil {
+		return err
 	}
 	return a.serveFeed(c, models.FeedQuery{Feed: models.FeedIdea, IdeaID: id})
 }

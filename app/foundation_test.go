@@ -266,3 +266,24 @@ func TestIdeaRowsAreCachedByWhatTheyShow(t *testing.T) {
 		t.Error("rows did not age with the clock")
 	}
 }
+
+func TestMalformedIdsAreNotFound(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		if _, err := models.Seed(context.Background(), db, models.SeedOptions{Users: 3, Ideas: 10, Votes: 0, Seed: 6}); err != nil {
+			t.Fatal(err)
+		}
+		ta := newTestApp(t, db)
+		c := ta.client()
+		wantStatus(t, c.get("/ideas/10"), http.StatusMovedPermanently)
+		for _, path := range []string{"/ideas/010", "/ideas/+10", "/ideas/10abc", "/ideas/1e1", "/ideas/-10", "/ideas/0", "/ideas/ 10", "/ideas/010/feed.rss", "/ideas/+10/feed.json"} {
+			wantStatus(t, c.get(strings.ReplaceAll(path, " ", "%20")), http.StatusNotFound)
+		}
+		c.signInAs(dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember))
+		for _, path := range []string{"/ideas/+10/vote", "/ideas/010/vote", "/ideas/10/comments/01/edit"} {
+			wantStatus(t, c.post(path, nil, "Accept", "application/json"), http.StatusNotFound)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM votes"); n != 0 {
+			t.Errorf("%d votes after malformed ids, want 0", n)
+		}
+	})
+}

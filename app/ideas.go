@@ -14,8 +14,14 @@ import (
 
 // ideaID reads the :id parameter; anything but a positive integer is 404.
 func ideaID(c *fiber.Ctx, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Params(name), 10, 64)
-	if err != nil || id <= 0 {
+	return parseID(c.Params(name))
+}
+
+// parseID reads an id as the portal writes it: digits, no sign, no leading
+// zero. Anything else is not found.
+func parseID(raw string) (int64, error) {
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
 		return 0, fiber.ErrNotFound
 	}
 	return id, nil

@@ -41,9 +41,9 @@ func (a *App) showRoadmap(c *fiber.Ctx) error {
 // or into another column (`status`, optionally `before` another card).
 func (a *App) moveRoadmapCard(c *fiber.Ctx) error {
 	ctx, user := c.UserContext(), currentUser(c)
-	id, err := strconv.ParseInt(c.FormValue("idea"), 10, 64)
-	if err != nil || id <= 0 {
-		return fiber.ErrNotFound
+	id, err := parseID(c.FormValue("idea"))
+	if err != nil {
+		return err
 	}
 	m := models.RoadmapMove{Direction: c.FormValue("direction"), Status: c.FormValue("status")}
 	if b := c.FormValue("before"); b != "" {
