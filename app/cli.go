@@ -43,6 +43,10 @@ func commands() []command {
 
 // Main runs the command line and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+		usage(stdout)
+		return exitOK
+	}
 	name := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
@@ -52,7 +56,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return cmd.run(args, stdout, stderr)
 		}
 	}
-	if name == "help" || name == "--help" || name == "-h" {
+	if name == "help" {
 		usage(stdout)
 		return exitOK
 	}

@@ -99,7 +99,11 @@ func (c *Config) Validate() error {
 	}
 
 	for i, e := range c.AdminEmails {
-		c.AdminEmails[i] = strings.ToLower(strings.TrimSpace(e))
+		e = strings.ToLower(strings.TrimSpace(e))
+		if at := strings.LastIndexByte(e, '@'); at < 1 || at == len(e)-1 || strings.ContainsAny(e, " <>,;") {
+			return &ConfigError{"ADMIN_EMAILS", fmt.Sprintf("%q is not an email address", e)}
+		}
+		c.AdminEmails[i] = e
 	}
 	pairs := []struct{ key, secret, name string }{
 		{c.GitHubKey, c.GitHubSecret, "GITHUB"},

@@ -49,6 +49,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"SMTP_URL": "smtp://mail:25"}, "MAIL_FROM"},
 		{map[string]string{"TRUSTED_PROXIES": "10.0.0.0/99"}, "TRUSTED_PROXIES"},
 		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{map[string]string{"ADMIN_EMAILS": "ada@example.com,notanemail"}, "ADMIN_EMAILS"},
 	}
 	for _, c := range cases {
 		_, err := LoadConfig(c.env)
@@ -68,8 +69,11 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 
 func TestCommandLine(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if st := Main([]string{"help"}, &out, &errOut); st != 0 || !strings.Contains(out.String(), "seed") {
-		t.Errorf("help: status %d, output %q", st, out.String())
+	for _, help := range []string{"help", "--help", "-h"} {
+		out.Reset()
+		if st := Main([]string{help}, &out, &errOut); st != 0 || !strings.Contains(out.String(), "Commands:") || !strings.Contains(out.String(), "seed") {
+			t.Errorf("%s: status %d, output %q", help, st, out.String())
+		}
 	}
 	for _, cmd := range []string{"serve", "migrate", "seed"} {
 		out.Reset()

@@ -287,3 +287,19 @@ func TestMalformedIdsAreNotFound(t *testing.T) {
 		}
 	})
 }
+
+func TestBlockedUsersAreNotOfferedTheNewIdeaForm(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		u := dbtest.User(t, db, "Bea", "bea@example.com", models.RoleMember)
+		c := ta.client()
+		c.signInAs(u)
+		wantStatus(t, c.get("/ideas/new"), http.StatusOK)
+		if _, err := db.Bun().Exec("UPDATE users SET blocked_at = ? WHERE id = ?", db.Now(), u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if page := wantStatus(t, c.get("/ideas/new"), http.StatusForbidden); !strings.Contains(page, "blocked") {
+			t.Error("the refusal does not say the account is blocked")
+		}
+	})
+}

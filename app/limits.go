@@ -18,14 +18,14 @@ type Rate struct {
 // instance's memory, so behind a load balancer the effective limit is
 // per instance; that bounds abuse without a shared store.
 var defaultRates = map[string]Rate{
-	"signin-ip":    {Max: 20, Window: time.Minute},
-	"signin-email": {Max: 5, Window: 15 * time.Minute},
-	"idea-user":    {Max: 10, Window: time.Hour},
-	"idea-ip":      {Max: 30, Window: time.Hour},
-	"comment-user": {Max: 30, Window: 10 * time.Minute},
-	"comment-ip":   {Max: 100, Window: 10 * time.Minute},
-	"vote-user":    {Max: 120, Window: time.Minute},
-	"vote-ip":      {Max: 600, Window: time.Minute},
+	"signin-ip":    {Max: 60, Window: time.Minute},
+	"signin-email": {Max: 10, Window: 10 * time.Minute},
+	"idea-user":    {Max: 60, Window: time.Hour},
+	"idea-ip":      {Max: 200, Window: time.Hour},
+	"comment-user": {Max: 60, Window: 10 * time.Minute},
+	"comment-ip":   {Max: 300, Window: 10 * time.Minute},
+	"vote-user":    {Max: 300, Window: time.Minute},
+	"vote-ip":      {Max: 3000, Window: time.Minute},
 }
 
 // Option adjusts an App at construction (tests use these).

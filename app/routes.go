@@ -47,7 +47,7 @@ func (a *App) routes() {
 	voteLimits := []fiber.Handler{a.limit("vote-user", byUser), a.limit("vote-ip", byIP)}
 	commentLimits := []fiber.Handler{a.limit("comment-user", byUser), a.limit("comment-ip", byIP)}
 	r.Get("/", a.showHome)
-	r.Get("/ideas/new", a.requireUser, a.newIdea)
+	r.Get("/ideas/new", a.requireWriter, a.newIdea)
 	r.Get("/ideas/similar", a.similarIdeas)
 	r.Post("/ideas", chain(a.requireWriter, ideaLimits, a.createIdea)...)
 	r.Get("/ideas/:id", a.showIdea)
