@@ -22,7 +22,7 @@ func statusOf(err error) int {
 		return fiber.StatusNotFound
 	case errors.Is(err, models.ErrForbidden):
 		return fiber.StatusForbidden
-	case errors.Is(err, models.ErrBusy):
+	case errors.Is(err, models.ErrBusy), models.Unavailable(err):
 		return fiber.StatusServiceUnavailable
 	case errors.Is(err, models.ErrConflict), errors.As(err, &re):
 		return fiber.StatusConflict
@@ -48,8 +48,16 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	case errors.As(err, &ve):
 		msg = ve.Error()
 	}
-	if msg == "" || msg == http.StatusText(status) || strings.HasPrefix(msg, "Cannot "+c.Method()+" ") {
+	// A request the server could not even read never reached the app's
+	// middleware (it has no request id); its error text is the server's and
+	// may quote the raw request, cookies included, so it is never shown.
+	reached := c.Locals(localRequestID) != nil
+	if !reached || msg == "" || msg == http.StatusText(status) || strings.HasPrefix(msg, "Cannot "+c.Method()+" ") {
 		msg = friendly(status)
+	}
+	if !reached {
+		c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	}
 	if status >= 500 {
 		a.log.Error("request failed", "id", c.Locals(localRequestID), "method", c.Method(), "path", c.Path(), "status", status, "err", err)

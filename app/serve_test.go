@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -118,4 +119,41 @@ func TestFlyConfigMatchesTheApp(t *testing.T) {
 	// The health path answers 200 on the real app.
 	ta := newTestApp(t, dbtest.Open(t, "sqlite"))
 	wantStatus(t, ta.client().get(value("path")), http.StatusOK)
+}
+
+func TestUnreadableRequestsGetAPlainRefusal(t *testing.T) {
+	db := dbtest.Open(t, "sqlite")
+	ta := newTestApp(t, db)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = ta.fiber.Listener(ln) }()
+	t.Cleanup(func() { _ = ta.fiber.Shutdown() })
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, _ = io.WriteString(conn, "GET / HTTP/1.1\r\nHost: localhost\r\nCookie: cluetrain_session=SECRET-SESSION-ID\r\nNoColonHere\r\n\r\n")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", resp.StatusCode)
+	}
+	page := string(b)
+	for _, leak := range []string{"SECRET-SESSION-ID", "NoColonHere", "MIME", "Buffer size"} {
+		if strings.Contains(page, leak) {
+			t.Errorf("the refusal quotes the request (%q)", leak)
+		}
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" {
+		t.Error("the refusal has no Content-Security-Policy")
+	}
 }

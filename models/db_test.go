@@ -35,4 +35,7 @@ func TestOpenGivesUpOnAnUnreachableDatabase(t *testing.T) {
 	if !strings.Contains(msg, "did not answer within 600ms") || strings.Contains(msg, "s3cret") || !strings.Contains(msg, addr) {
 		t.Errorf("error = %q; want the address, the wait and no password", msg)
 	}
+	if !models.Unavailable(err) {
+		t.Errorf("Unavailable(%v) = false, want true: pages answer 503 when the database is down", err)
+	}
 }

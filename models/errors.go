@@ -2,8 +2,10 @@ package models
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 
@@ -22,6 +24,8 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrForbidden is returned when the actor may not do the thing.
 	ErrForbidden = errors.New("forbidden")
+	// ErrUnavailable is returned when the database cannot be reached.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // ValidationError carries a message per form field.
@@ -85,6 +89,9 @@ func mapErr(err error) error {
 			}
 		}
 	}
+	if Unavailable(err) {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -95,4 +102,13 @@ func mapErr(err error) error {
 		}
 	}
 	return err
+}
+
+// Unavailable reports whether err means the database could not be reached
+// (as opposed to a query that failed), so callers can answer 503.
+func Unavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne *net.OpError
+	return errors.Is(err, ErrUnavailable) || errors.As(err, &ce) || errors.As(err, &ne) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)
 }
