@@ -54,11 +54,15 @@ func SearchTerms(text string) []string {
 }
 
 // ftsQuery is an FTS5 query matching all (or, with any, some) of the terms,
-// each a quoted string.
-func ftsQuery(terms []string, any bool) string {
+// each a quoted string; with prefix, the last term also matches the words it
+// begins (the word still being typed).
+func ftsQuery(terms []string, any, prefix bool) string {
 	quoted := make([]string, len(terms))
 	for i, t := range terms {
 		quoted[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+	}
+	if prefix && len(quoted) > 0 {
+		quoted[len(quoted)-1] += "*"
 	}
 	if any {
 		return strings.Join(quoted, " OR ")
@@ -81,11 +85,22 @@ func tsQueryText(terms []string, any bool) string {
 	return strings.Join(kept, " ")
 }
 
+// prefixTSQuery is to_tsquery input matching any of the terms, the last as
+// a prefix. The terms are plain words (SearchTerms keeps only letters,
+// digits and marks), so none of them can be read as an operator.
+func prefixTSQuery(terms []string) string {
+	parts := make([]string, len(terms))
+	copy(parts, terms)
+	parts[len(parts)-1] += ":*"
+	return strings.Join(parts, " | ")
+}
+
 // searchSpec is one search: the words, how they combine, filters, order
 // and where the page starts.
 type searchSpec struct {
 	terms    []string
 	any      bool // match some of the terms rather than all
+	prefix   bool // the last term may be the start of a word (with any)
 	sort     string
 	boardID  int64
 	statusID int64
@@ -110,14 +125,19 @@ func searchIDs(ctx context.Context, db *DB, s searchSpec) ([]searchHit, error) {
 		from, match, score string
 		args               []any
 	)
-	if db.pg {
+	if db.pg && s.prefix && s.any {
+		from = "ideas AS i, to_tsquery('english', ?) AS q(query)"
+		args = append(args, prefixTSQuery(s.terms))
+		match = "i.search @@ q.query"
+		score = "ts_rank(i.search, q.query)::float8"
+	} else if db.pg {
 		from = "ideas AS i, websearch_to_tsquery('english', ?) AS q(query)"
 		args = append(args, tsQueryText(s.terms, s.any))
 		match = "i.search @@ q.query"
 		score = "ts_rank(i.search, q.query)::float8"
 	} else {
 		from = "ideas_fts JOIN ideas AS i ON i.id = ideas_fts.rowid"
-		args = append(args, ftsQuery(s.terms, s.any))
+		args = append(args, ftsQuery(s.terms, s.any, s.prefix && s.any))
 		// Title words weigh ten times body words.
 		match = "ideas_fts MATCH ? AND ideas_fts.rank MATCH 'bm25(10.0, 1.0)'"
 		score = "-ideas_fts.rank"
@@ -273,7 +293,8 @@ func SimilarIdeas(ctx context.Context, db *DB, text string, viewer *User, limit 
 			terms = append(terms, t)
 		}
 	}
-	spec := searchSpec{terms: terms, any: true, sort: SortRelevance, limit: limit}
+	// Suggestions come while the title is typed: its last word may be cut.
+	spec := searchSpec{terms: terms, any: true, prefix: true, sort: SortRelevance, limit: limit}
 	if !viewer.IsStaff() {
 		private, err := privateBoardIDs(ctx, db.bun)
 		if err != nil {

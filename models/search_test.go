@@ -83,6 +83,17 @@ func TestSearchStemsRanksAndHides(t *testing.T) {
 		if err != nil || len(sim) != 3 {
 			t.Errorf("similar = %q, %v", titles(sim), err)
 		}
+		// While typing, the last word may be cut short: it matches as a prefix.
+		for _, typed := range []string{"Dashb", "dark dashbo", "Dashboard"} {
+			sim, err := models.SimilarIdeas(ctx, db, typed, nil, 5)
+			if err != nil || len(sim) == 0 || sim[0].Title != "Dashboard themes" {
+				t.Errorf("similar to %q = %q, %v", typed, titles(sim), err)
+			}
+		}
+		// Only the last word: "dashb" typed before another word is a word.
+		if sim, err := models.SimilarIdeas(ctx, db, "dashb zzzz", nil, 5); err != nil || len(sim) != 0 {
+			t.Errorf("similar to a finished non-word = %q, %v", titles(sim), err)
+		}
 		// ListIdeas searches when given text, and marks the viewer's votes.
 		page, err := models.ListIdeas(ctx, db, models.IdeaQuery{Search: "theme", Viewer: ada})
 		if err != nil || len(page.Ideas) != 2 || !page.Ideas[1].Voted || page.Ideas[0].Voted {
