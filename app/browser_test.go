@@ -696,10 +696,24 @@ func TestBrowserStaffJourney(t *testing.T) {
 		t.Errorf("the planned column shows %q", got)
 	}
 
-	// Done, from the staff panel on the idea page.
-	shipped := "Shipped in 2.4: turn on SAML under Settings, Security."
+	// A merge into an idea that does not exist comes back, 422, with the
+	// number kept and the focus on it; the panel is still there to use.
+	merge := fmt.Sprintf("#staff-merge-%d", sso.ID)
 	s.do(chromedp.Navigate(s.base+sso.Path()), chromedp.WaitVisible(chromedp.CSS(".staff-panel")),
-		chromedp.SetValue(chromedp.CSS(fmt.Sprintf("#staff-status-%d", sso.ID)), "done"),
+		chromedp.SendKeys(chromedp.CSS(merge), "99999"))
+	redirects, final := s.navigateBy(chromedp.Click(chromedp.CSS(`.staff-panel form[action$="/merge"] button`)))
+	if len(redirects) != 0 || final == nil || final.Status != 422 {
+		t.Errorf("a merge into no idea answered %v, redirects %v, want 422", final, redirects)
+	}
+	if got := []string{eval[string](s, `document.activeElement.id`), eval[string](s, `document.querySelector(`+strconv.Quote(merge)+`).value`), s.text(merge + "-error")}; fmt.Sprint(got) != "["+merge[1:]+" 99999 There is no idea #99999.]" {
+		t.Errorf("the refused merge shows %q", got)
+	}
+	s.checkA11y("idea (staff, refused merge)")
+	s.screenshot("idea-merge-refused")
+
+	// Done, from the staff panel of that page.
+	shipped := "Shipped in 2.4: turn on SAML under Settings, Security."
+	s.do(chromedp.SetValue(chromedp.CSS(fmt.Sprintf("#staff-status-%d", sso.ID)), "done"),
 		chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#staff-response-%d", sso.ID)), shipped))
 	redirects, _ = s.navigateBy(chromedp.Click(chromedp.CSS(`.staff-panel form[action$="/status"] button`)))
 	if fmt.Sprint(redirects) != "[303]" || s.location() != sso.Path() {
