@@ -93,7 +93,7 @@ func TestIdeaAddresses(t *testing.T) {
 		loc := postIdea(t, c, "Dark mode", "")
 
 		anon := ta.client()
-		for _, p := range []string{"/ideas/1", "/ideas/1/wrong-slug", "/ideas/01"} {
+		for _, p := range []string{"/ideas/1", "/ideas/1/wrong-slug"} {
 			resp := anon.get(p)
 			wantStatus(t, resp, http.StatusMovedPermanently)
 			if got := resp.Header.Get("Location"); got != loc {
@@ -101,7 +101,7 @@ func TestIdeaAddresses(t *testing.T) {
 			}
 		}
 		wantStatus(t, anon.get(loc), http.StatusOK)
-		for _, p := range []string{"/ideas/abc", "/ideas/0", "/ideas/-1", "/ideas/99999999999999999999", "/ideas/2", "/ideas/abc/slug"} {
+		for _, p := range []string{"/ideas/abc", "/ideas/0", "/ideas/01", "/ideas/+1", "/ideas/-1", "/ideas/99999999999999999999", "/ideas/2", "/ideas/abc/slug"} {
 			wantStatus(t, anon.get(p), http.StatusNotFound)
 		}
 		// Private boards and hidden ideas are not found by those who may not see them.
