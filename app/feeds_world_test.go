@@ -104,9 +104,10 @@ func (w *feedWorld) statusID(slug string) int64 {
 
 func (w *feedWorld) idea(b *models.Board, title, body string) *models.Idea {
 	at := w.tick()
+	html := markdown.Render(body)
 	i := &models.Idea{
 		BoardID: b.ID, AuthorID: w.ada.ID, Title: title, Slug: models.Slugify(title),
-		Body: body, BodyHTML: markdown.Render(body), StatusID: w.statusID("open"),
+		Body: body, BodyHTML: html, Summary: markdown.Summary(html), StatusID: w.statusID("open"),
 		TrendScore: models.NoTrend, CreatedAt: at, UpdatedAt: at, LastActivityAt: at,
 	}
 	w.insert(i)

@@ -442,6 +442,54 @@ func TestXSSComesOutInert(t *testing.T) {
 	})
 }
 
+// TestExcerptsShowWhatTheReaderSees posts a body whose markup the sanitizer
+// removes and checks that the list, the search results, the idea page's
+// description and the roadmap's excerpt of the response show its text as
+// the idea page does: nothing removed comes back as visible text, and
+// entities are escaped once.
+func TestExcerptsShowWhatTheReaderSees(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
+		c := ta.client()
+		c.signInAs(ada)
+		const hostile = "Hello <img src=x onerror=alert(1)> [link](javascript:alert(1)) AT&amp;T **bold**"
+		loc := postIdea(t, c, "Entity check", hostile)
+		// Staff answer with the same text and plan it: the roadmap card
+		// shows an excerpt of the response.
+		staff := ta.client()
+		staff.signInAs(dbtest.User(t, db, "Sam", "sam@example.com", models.RoleStaff))
+		wantStatus(t, staff.post("/ideas/1/status", url.Values{"status": {"planned"}, "response": {hostile}}), http.StatusSeeOther)
+
+		const excerpt = `<p class="excerpt">Hello link AT&amp;T bold</p>`
+		pages := map[string]string{
+			"home":    wantStatus(t, c.get("/"), http.StatusOK),
+			"search":  wantStatus(t, c.get("/?q=bold"), http.StatusOK),
+			"idea":    wantStatus(t, c.get(loc), http.StatusOK),
+			"roadmap": wantStatus(t, c.get("/roadmap"), http.StatusOK),
+		}
+		for name, page := range pages {
+			for _, bad := range []string{"onerror", "javascript:", "&amp;amp;", "&lt;img", "alert(1)"} {
+				if strings.Contains(page, bad) {
+					t.Errorf("%s page contains %q", name, bad)
+				}
+			}
+			if !strings.Contains(page, "AT&amp;T") {
+				t.Errorf("%s page does not show AT&T escaped once", name)
+			}
+		}
+		for _, name := range []string{"home", "search", "roadmap"} {
+			if n := strings.Count(pages[name], excerpt); n != 1 {
+				t.Errorf("%s page shows the excerpt %d times, want once:\n%s", name, n, excerptOf(pages[name]))
+			}
+		}
+		const meta = `<meta name="description" content="Hello link AT&amp;T bold">`
+		if !strings.Contains(pages["idea"], meta) {
+			t.Errorf("idea page lacks %s:\n%s", meta, excerptOf(pages["idea"]))
+		}
+	})
+}
+
 func TestAbuseLimits(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ta := newTestApp(t, db, WithRates(map[string]Rate{

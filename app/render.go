@@ -15,7 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/cluetrain/cluetrain/models"
+	"github.com/cluetrain/cluetrain/models/markdown"
 	"github.com/cluetrain/cluetrain/public"
 )
 
@@ -84,7 +84,7 @@ func (a *App) templateFuncs() template.FuncMap {
 		"ago":     func(t time.Time) string { return ago(a.db.Now(), t) },
 		"date":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"excerpt": models.Excerpt,
+		"excerpt": htmlExcerpt,
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one
@@ -95,6 +95,10 @@ func (a *App) templateFuncs() template.FuncMap {
 		"add": func(a, b int) int { return a + b },
 	}
 }
+
+// htmlExcerpt is the start of sanitized HTML as the reader sees it, in plain
+// text of at most n runes; the template escapes it.
+func htmlExcerpt(html string, n int) string { return markdown.Truncate(markdown.PlainText(html), n) }
 
 // ago says how long ago t was, in words.
 func ago(now, t time.Time) string {

@@ -27,7 +27,8 @@ func roadmapIdea(t *testing.T, db *models.DB, author *models.User, title, status
 	now := db.Now()
 	idea := &models.Idea{
 		BoardID: b.ID, AuthorID: author.ID, Title: title, Slug: models.Slugify(title),
-		Body: "About " + title, BodyHTML: "<p>About " + title + "</p>", StatusID: st.ID,
+		Body: "About " + title, BodyHTML: "<p>About " + title + "</p>",
+		Summary: "About " + title, StatusID: st.ID,
 		TrendScore: models.NoTrend, CreatedAt: now, UpdatedAt: now, LastActivityAt: now,
 	}
 	if _, err := db.Bun().NewInsert().Model(idea).Exec(ctx); err != nil {

@@ -34,7 +34,7 @@ func newRowCache() *rowCache {
 // derived from it worked out once.
 type ideaRow struct {
 	*models.Idea
-	Summary string // the start of the body
+	Summary string // the start of the body, from the stored plain text
 	Age     string // how long ago it was posted
 }
 

@@ -39,7 +39,8 @@ func newIdea(t *testing.T, db *models.DB, author *models.User, title, status str
 	now := db.Now()
 	idea := &models.Idea{
 		BoardID: board, AuthorID: author.ID, Title: title, Slug: models.Slugify(title),
-		Body: "About " + title, BodyHTML: "<p>About " + title + "</p>", StatusID: st.ID,
+		Body: "About " + title, BodyHTML: "<p>About " + title + "</p>",
+		Summary: "About " + title, StatusID: st.ID,
 		TrendScore: models.NoTrend, CreatedAt: now, UpdatedAt: now, LastActivityAt: now,
 	}
 	if _, err := db.Bun().NewInsert().Model(idea).Exec(ctx); err != nil {

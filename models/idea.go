@@ -27,6 +27,7 @@ type Idea struct {
 	Slug             string     `bun:"slug"`
 	Body             string     `bun:"body"`
 	BodyHTML         string     `bun:"body_html"`
+	Summary          string     `bun:"summary"` // the start of BodyHTML as plain text
 	StatusID         int64      `bun:"status_id"`
 	VotesCount       int        `bun:"votes_count"`
 	CommentsCount    int        `bun:"comments_count"`
@@ -69,46 +70,9 @@ func (i *Idea) Public() bool {
 	return i.HiddenAt == nil && (i.Board == nil || !i.Board.IsPrivate)
 }
 
-// Excerpt is the start of the body as plain text, at most n runes.
-func (i *Idea) Excerpt(n int) string { return Excerpt(i.Body, n) }
-
-// Excerpt shortens markdown source to plain text of at most n runes, cut at a
-// word boundary. It reads the source only until the text is known to be
-// longer than n runes.
-func Excerpt(md string, n int) string {
-	var b strings.Builder
-	space := false
-	runes := 0
-	for _, r := range md {
-		switch {
-		case strings.ContainsRune("#*_`>[]|~", r):
-			continue
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			runes++
-			space = false
-		}
-		b.WriteRune(r)
-		runes++
-		if runes > n {
-			break
-		}
-	}
-	s := b.String()
-	if runes <= n {
-		return s
-	}
-	rs := []rune(s)[:n]
-	cut := string(rs)
-	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
-		cut = cut[:i]
-	}
-	return strings.TrimRight(cut, " .,;:") + "…"
-}
+// Excerpt is the start of the body as the reader sees it, in plain text of
+// at most n runes (and a closing "…" when cut).
+func (i *Idea) Excerpt(n int) string { return markdown.Truncate(i.Summary, n) }
 
 // Slugify makes a URL-friendly slug from a title.
 func Slugify(title string) string {
@@ -218,13 +182,15 @@ func CreateIdea(ctx context.Context, db *DB, n NewIdea) (*Idea, error) {
 			return fmt.Errorf("default status: %w", mapErr(err))
 		}
 		now := db.Now()
+		bodyHTML := markdown.Render(n.Body)
 		idea = &Idea{
 			BoardID:        board.ID,
 			AuthorID:       n.Author.ID,
 			Title:          n.Title,
 			Slug:           Slugify(n.Title),
 			Body:           n.Body,
-			BodyHTML:       markdown.Render(n.Body),
+			BodyHTML:       bodyHTML,
+			Summary:        markdown.Summary(bodyHTML),
 			StatusID:       status.ID,
 			TrendScore:     NoTrend,
 			CreatedAt:      now,
@@ -338,7 +304,8 @@ func sortColumn(sort string) string {
 }
 
 // ListIdeas returns one page of visible ideas, without the columns a list
-// does not show (BodyHTML and the response). Every combination of sort and
+// does not show (the body, BodyHTML and the response): its rows show the
+// stored Summary. Every combination of sort and
 // filter is served by an index on (filter, sort column, id); the cursor is
 // the last row's (sort value, id), so each page is a range scan however deep.
 //
@@ -368,9 +335,9 @@ func ListIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 		// and merged ideas; the partial index holds the listed ones only.
 		sel = sel.ModelTableExpr(`"ideas" AS "idea" INDEXED BY ideas_new_idx`)
 	}
-	// A list shows neither the rendered body nor the response: leave the
-	// long text columns in the table.
-	sel = sel.Column("id", "board_id", "author_id", "title", "slug", "body", "status_id",
+	// A list shows the summary, neither the body nor the response: leave
+	// the long text columns in the table.
+	sel = sel.Column("id", "board_id", "author_id", "title", "slug", "summary", "status_id",
 		"votes_count", "comments_count", "trend_score", "merged_into_id", "hidden_at",
 		"created_at", "updated_at", "last_activity_at")
 	lookup := q.Boards != nil && q.Statuses != nil

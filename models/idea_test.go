@@ -50,6 +50,9 @@ func TestCreateIdea(t *testing.T) {
 		if !strings.Contains(got.BodyHTML, "<strong>dark</strong>") || strings.Contains(got.BodyHTML, "<script") {
 			t.Errorf("body_html = %q", got.BodyHTML)
 		}
+		if got.Summary != "Please add dark mode." || idea.Summary != got.Summary {
+			t.Errorf("summary = %q (returned %q), want %q", got.Summary, idea.Summary, "Please add dark mode.")
+		}
 		if got.TrendScore != models.NoTrend || got.VotesCount != 0 || !got.CreatedAt.Equal(dbtest.Fixed) {
 			t.Errorf("trend %v votes %d created %v", got.TrendScore, got.VotesCount, got.CreatedAt)
 		}
@@ -124,29 +127,4 @@ func TestCreateIdeaStoresHostileTextSafely(t *testing.T) {
 			t.Errorf("NUL kept: %q %q", idea.Title, idea.Body)
 		}
 	})
-}
-
-func TestExcerpt(t *testing.T) {
-	long := strings.Repeat("word ", 60)
-	tests := []struct {
-		name, md string
-		n        int
-		want     string
-	}{
-		{"empty", "", 10, ""},
-		{"short", "Export  to\n\n**CSV**", 20, "Export to CSV"},
-		{"exactly n", "abcde fghij", 11, "abcde fghij"},
-		{"cut at a word", "abcde fghij klmno", 14, "abcde fghij…"},
-		{"cut mid word when no late space", "abcdefghijklmnop", 10, "abcdefghij…"},
-		{"trailing punctuation dropped", "one, two, three four", 10, "one, two…"},
-		{"runes not bytes", "éèêë àâäå", 9, "éèêë àâäå"},
-		{"long body", long, 180, strings.TrimSpace(long[:180]) + "…"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := models.Excerpt(tt.md, tt.n); got != tt.want {
-				t.Errorf("Excerpt(%q, %d) = %q, want %q", tt.md, tt.n, got, tt.want)
-			}
-		})
-	}
 }

@@ -151,13 +151,15 @@ func Seed(ctx context.Context, db *DB, opt SeedOptions) (SeedResult, error) {
 			body := seedWhy[rng.Intn(len(seedWhy))] + "\n\n" + seedDetail[rng.Intn(len(seedDetail))]
 			created := start.Add(time.Duration(rng.Int63n(int64(now.Sub(start)))))
 			st := bySlug[statusPick[rng.Intn(len(statusPick))]]
+			bodyHTML := markdown.Render(body)
 			ideas[i] = Idea{
 				BoardID:        boards[rng.Intn(len(boards))].ID,
 				AuthorID:       users[rng.Intn(len(users))].ID,
 				Title:          title,
 				Slug:           Slugify(title),
 				Body:           body,
-				BodyHTML:       markdown.Render(body),
+				BodyHTML:       bodyHTML,
+				Summary:        markdown.Summary(bodyHTML),
 				StatusID:       st.ID,
 				TrendScore:     NoTrend,
 				CreatedAt:      created,

@@ -36,6 +36,8 @@ func TestSeedKeepsEveryCounterExact(t *testing.T) {
 			{"authors subscribed", "SELECT count(*) FROM subscriptions", 60},
 			{"ideas with votes but no trend", "SELECT count(*) FROM ideas WHERE votes_count > 0 AND trend_score <= -1e8", 0},
 			{"ideas without votes but a trend", "SELECT count(*) FROM ideas WHERE votes_count = 0 AND trend_score > -1e8", 0},
+			{"ideas without a summary", "SELECT count(*) FROM ideas WHERE summary = ''", 0},
+			{"summaries with markdown or markup", "SELECT count(*) FROM ideas WHERE summary LIKE '%*%' OR summary LIKE '%<%'", 0},
 		}
 		for _, c := range checks {
 			if got := dbtest.Count(t, db, c.query); got != c.want {
