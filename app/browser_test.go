@@ -705,6 +705,8 @@ func TestBrowserStaffJourney(t *testing.T) {
 	if len(redirects) != 0 || final == nil || final.Status != 422 {
 		t.Errorf("a merge into no idea answered %v, redirects %v, want 422", final, redirects)
 	}
+	// autofocus is applied once the page has settled.
+	s.waitFor(`document.activeElement && document.activeElement.id === ` + strconv.Quote(merge[1:]))
 	if got := []string{eval[string](s, `document.activeElement.id`), eval[string](s, `document.querySelector(`+strconv.Quote(merge)+`).value`), s.text(merge + "-error")}; fmt.Sprint(got) != "["+merge[1:]+" 99999 There is no idea #99999.]" {
 		t.Errorf("the refused merge shows %q", got)
 	}
