@@ -176,3 +176,73 @@ func excerptOf(s string) string {
 }
 
 var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// gatedAction is one request to a route that only some people may use.
+type gatedAction struct {
+	method, path string
+	form         url.Values
+}
+
+// checkRefused tries every action as each user (nil is a signed-out
+// visitor) and checks that each is refused: a visitor is sent to sign in
+// (303 to /login?next=..., 401 for JSON), anyone else gets 403, and a refused
+// page shows none of the leak texts. Then it tries every POST as allowed
+// without a CSRF token, which is 403 too. The caller checks the database.
+func checkRefused(t *testing.T, ta *testApp, actions []gatedAction, users []*models.User, allowed *models.User, leak ...string) {
+	t.Helper()
+	for _, who := range users {
+		name := "visitor"
+		if who != nil {
+			name = who.Name
+		}
+		for _, act := range actions {
+			c := ta.client()
+			if who != nil {
+				c.signInAs(who)
+			}
+			var resp *http.Response
+			if act.method == http.MethodGet {
+				resp = c.get(act.path)
+			} else {
+				resp = c.post(act.path, act.form)
+			}
+			want := http.StatusForbidden
+			if who == nil {
+				want = http.StatusSeeOther
+			}
+			page := body(t, resp)
+			if resp.StatusCode != want {
+				t.Errorf("%s: %s %s answered %d, want %d", name, act.method, act.path, resp.StatusCode, want)
+				continue
+			}
+			loc := resp.Header.Get("Location")
+			if who == nil && !strings.HasPrefix(loc, "/login?next=") {
+				t.Errorf("visitor: %s %s redirects to %q", act.method, act.path, loc)
+			}
+			if who == nil && act.method == http.MethodGet && loc != "/login?next="+url.QueryEscape(act.path) {
+				t.Errorf("visitor: GET %s redirects to %q", act.path, loc)
+			}
+			for _, l := range leak {
+				if who != nil && strings.Contains(page, l) {
+					t.Errorf("%s: %s %s shows %q", name, act.method, act.path, l)
+				}
+			}
+			if who == nil && act.method == http.MethodPost {
+				wantStatus(t, c.post(act.path, act.form, "Accept", "application/json"), http.StatusUnauthorized)
+			}
+		}
+	}
+	c := ta.client()
+	c.signInAs(allowed)
+	for _, act := range actions {
+		if act.method == http.MethodPost {
+			form := url.Values{}
+			for k, v := range act.form {
+				if k != "_csrf" {
+					form[k] = v
+				}
+			}
+			wantStatus(t, c.postRaw(act.path, form), http.StatusForbidden)
+		}
+	}
+}
