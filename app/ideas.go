@@ -257,7 +257,9 @@ func (a *App) similarIdeas(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderVary, "Accept, Cookie")
-	if wantsJSON(c) {
+	// JSON unless HTML is asked for: scripts and API clients get data, and a
+	// browser opening the address gets a readable fragment.
+	if !strings.Contains(c.Get(fiber.HeaderAccept), fiber.MIMETextHTML) || wantsJSON(c) {
 		out := make([]similarIdea, len(ideas))
 		for i, idea := range ideas {
 			out[i] = similarIdea{ID: idea.ID, Title: idea.Title, URL: idea.Path(), Votes: idea.VotesCount, Comments: idea.CommentsCount}

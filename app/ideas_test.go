@@ -327,9 +327,17 @@ func TestSearchAndSimilarOverHTTP(t *testing.T) {
 		if err := json.Unmarshal([]byte(b), &out); err != nil || len(out.Ideas) != 2 || out.Ideas[0].URL == "" {
 			t.Errorf("similar JSON = %s", b)
 		}
-		b = wantStatus(t, c.get("/ideas/similar?q=dashboard"), http.StatusOK)
+		b = wantStatus(t, c.get("/ideas/similar?q=dashboard", "Accept", "text/html,application/xhtml+xml,*/*;q=0.8"), http.StatusOK)
 		if !strings.Contains(b, `<a href="/ideas/1/dashboard-themes">Dashboard themes</a>`) || strings.Contains(b, "<html") {
 			t.Errorf("similar fragment = %s", b)
+		}
+		// Without a preference (curl, most API clients) the answer is JSON.
+		for _, accept := range []string{"", "*/*"} {
+			resp := c.get("/ideas/similar?q=dashboard", "Accept", accept)
+			b = wantStatus(t, resp, http.StatusOK)
+			if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || !strings.Contains(b, `"title":"Dashboard themes"`) {
+				t.Errorf("Accept %q: %s %s", accept, resp.Header.Get("Content-Type"), b)
+			}
 		}
 		page = wantStatus(t, c.get("/ideas/new?check=1&title=dashboard+theme"), http.StatusOK)
 		if !strings.Contains(page, "Similar ideas already posted") || !strings.Contains(page, `value="dashboard theme"`) {
