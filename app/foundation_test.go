@@ -295,7 +295,7 @@ func TestBlockedUsersAreNotOfferedTheNewIdeaForm(t *testing.T) {
 		c := ta.client()
 		c.signInAs(u)
 		wantStatus(t, c.get("/ideas/new"), http.StatusOK)
-		if _, err := db.Bun().Exec("UPDATE users SET blocked_at = ? WHERE id = ?", db.Now(), u.ID); err != nil {
+		if _, err := models.BlockUser(context.Background(), db, u.EmailAddress()); err != nil {
 			t.Fatal(err)
 		}
 		if page := wantStatus(t, c.get("/ideas/new"), http.StatusForbidden); !strings.Contains(page, "blocked") {

@@ -192,7 +192,7 @@ func TestVotingOverHTTP(t *testing.T) {
 		voteJSON(t, b, "/ideas/999/vote", http.StatusNotFound)
 		voteJSON(t, b, "/ideas/abc/vote", http.StatusNotFound)
 		blocked := dbtest.User(t, db, "Bo", "bo@example.com", models.RoleMember)
-		if _, err := db.Bun().Exec("UPDATE users SET blocked_at = ? WHERE id = ?", db.Now(), blocked.ID); err != nil {
+		if _, err := models.BlockUser(context.Background(), db, blocked.EmailAddress()); err != nil {
 			t.Fatal(err)
 		}
 		bc := ta.client()

@@ -195,16 +195,15 @@ func TestStaffRoutesRefuseEveryoneElse(t *testing.T) {
 		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
 		blocked := dbtest.User(t, db, "Blocked", "blocked@example.com", models.RoleMember)
 		exStaff := dbtest.User(t, db, "Former", "former@example.com", models.RoleStaff)
-		at := ta.clock.T
 		for _, u := range []*models.User{blocked, exStaff} {
-			if _, err := db.Bun().NewUpdate().Model(u).WherePK().Set("blocked_at = ?", at).Exec(context.Background()); err != nil {
+			if _, err := models.BlockUser(context.Background(), db, u.EmailAddress()); err != nil {
 				t.Fatal(err)
 			}
 		}
 		orig := roadmapIdea(t, db, ann, "Dark mode", "planned", "feature-requests")
 		second := roadmapIdea(t, db, ann, "CSV export", "planned", "feature-requests")
 		dup := roadmapIdea(t, db, ann, "Night theme", "open", "feature-requests")
-		roadmapVote(t, db, dup, ann, at)
+		roadmapVote(t, db, dup, ann, ta.clock.T)
 		id := func(i *models.Idea) string { return strconv.FormatInt(i.ID, 10) }
 
 		actions := []gatedAction{
