@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cluetrain/cluetrain/models/markdown"
+	"github.com/cluetrain/cluetrain/app/markdown"
 )
 
 // SeedOptions sizes the demo data.
@@ -93,203 +93,255 @@ func Seed(ctx context.Context, db *DB, opt SeedOptions) (SeedResult, error) {
 	if max := opt.Users * opt.Ideas; opt.Votes > max {
 		opt.Votes = max
 	}
-	rng := rand.New(rand.NewSource(opt.Seed))
 	now := db.Now().Truncate(24 * time.Hour)
-	start := now.Add(-180 * 24 * time.Hour)
+	s := &seeder{rng: rand.New(rand.NewSource(opt.Seed)), now: now, start: now.Add(-180 * 24 * time.Hour)}
 
 	err = db.inTx(ctx, func(tx bun.Tx) error {
-		boards, err := seedBoards(ctx, tx, now)
-		if err != nil {
+		if err := s.load(ctx, tx); err != nil {
 			return err
 		}
-		var statuses []Status
-		if err := tx.NewSelect().Model(&statuses).Order("position").Scan(ctx); err != nil {
-			return fmt.Errorf("load statuses: %w", err)
+		// Plan everything first, in an order that keeps the random stream
+		// (and so the data) the same for the same seed; then write it.
+		if err := s.users(ctx, tx, opt.Users); err != nil {
+			return err
 		}
-		bySlug := map[string]*Status{}
-		for i := range statuses {
-			bySlug[statuses[i].Slug] = &statuses[i]
+		s.ideas(opt.Ideas)
+		s.votes(opt.Votes)
+		s.comments()
+		if err := s.write(ctx, tx); err != nil {
+			return err
 		}
-
-		var existingUsers int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&existingUsers); err != nil {
-			return fmt.Errorf("count users: %w", err)
-		}
-
-		// Users: the first two answer for the company.
-		users := make([]User, opt.Users)
-		for i := range users {
-			k := existingUsers + i + 1
-			email := fmt.Sprintf("user%d@example.com", k)
-			role := RoleMember
-			if i < 2 {
-				role = RoleStaff
-				email = fmt.Sprintf("staff%d@example.com", k)
-			}
-			users[i] = User{
-				Name:          seedFirst[rng.Intn(len(seedFirst))] + " " + seedLast[rng.Intn(len(seedLast))],
-				Email:         &email,
-				EmailVerified: true,
-				Role:          role,
-				CreatedAt:     start.Add(time.Duration(rng.Int63n(int64(90 * 24 * time.Hour)))),
-			}
-		}
-		if err := insertBatches(ctx, tx, users, 1000); err != nil {
-			return fmt.Errorf("insert users: %w", err)
-		}
-		staff := users[:min(2, len(users))]
-
-		// Ideas, then votes skewed toward popular ideas (Zipf), then comments.
-		ideas := make([]Idea, opt.Ideas)
-		statusPick := []string{"open", "open", "open", "open", "open", "open", "open", "open", "open", "open",
-			"under_review", "under_review", "planned", "planned", "in_progress", "done", "done", "declined"}
-		for i := range ideas {
-			title := fmt.Sprintf(seedWants[rng.Intn(len(seedWants))], seedThings[rng.Intn(len(seedThings))])
-			if i >= len(seedWants)*len(seedThings)/3 {
-				title += fmt.Sprintf(" (%d)", i+1)
-			}
-			body := seedWhy[rng.Intn(len(seedWhy))] + "\n\n" + seedDetail[rng.Intn(len(seedDetail))]
-			created := start.Add(time.Duration(rng.Int63n(int64(now.Sub(start)))))
-			st := bySlug[statusPick[rng.Intn(len(statusPick))]]
-			bodyHTML := markdown.Render(body)
-			ideas[i] = Idea{
-				BoardID:        boards[rng.Intn(len(boards))].ID,
-				AuthorID:       users[rng.Intn(len(users))].ID,
-				Title:          title,
-				Slug:           Slugify(title),
-				Body:           body,
-				BodyHTML:       bodyHTML,
-				Summary:        markdown.Summary(bodyHTML),
-				StatusID:       st.ID,
-				TrendScore:     NoTrend,
-				CreatedAt:      created,
-				UpdatedAt:      created,
-				LastActivityAt: created,
-			}
-			if text, ok := seedResponses[st.Slug]; ok && len(staff) > 0 {
-				at := created.Add(time.Duration(rng.Int63n(int64(now.Sub(created)) + 1)))
-				ideas[i].Response, ideas[i].ResponseHTML = text, markdown.Render(text)
-				ideas[i].ResponseAuthorID = &staff[rng.Intn(len(staff))].ID
-				ideas[i].RespondedAt = &at
-				ideas[i].UpdatedAt = at
-				ideas[i].LastActivityAt = at
-				ideas[i].RoadmapPosition = float64(i + 1)
-			}
-		}
-
-		var votes []seedVote
-		if opt.Ideas > 0 && opt.Votes > 0 {
-			zipf := rand.NewZipf(rng, 1.1, 8, uint64(opt.Ideas-1))
-			seen := make(map[[2]int]bool, opt.Votes)
-			perm := rng.Perm(opt.Ideas) // popularity is not tied to age
-			for len(votes) < opt.Votes {
-				ii := perm[int(zipf.Uint64())]
-				if len(seen) > opt.Votes/2 && rng.Intn(4) == 0 {
-					ii = rng.Intn(opt.Ideas) // a long tail that reaches everyone
-				}
-				ui := rng.Intn(len(users))
-				if seen[[2]int{ii, ui}] {
-					continue
-				}
-				seen[[2]int{ii, ui}] = true
-				idea := &ideas[ii]
-				at := idea.CreatedAt.Add(time.Duration(rng.Int63n(int64(now.Sub(idea.CreatedAt)) + 1)))
-				votes = append(votes, seedVote{idea: ii, user: ui, at: at})
-			}
-		}
-		// Trend scores are sums: add each idea's votes in time order.
-		sort.Slice(votes, func(a, b int) bool { return votes[a].at.Before(votes[b].at) })
-		for _, v := range votes {
-			idea := &ideas[v.idea]
-			idea.VotesCount++
-			idea.TrendScore = AddTrend(idea.TrendScore, v.at)
-			if v.at.After(idea.LastActivityAt) {
-				idea.LastActivityAt = v.at
-			}
-		}
-
-		type plannedComment struct {
-			idea int
-			c    Comment
-		}
-		var comments []plannedComment
-		for i := range ideas {
-			k := 0
-			if ideas[i].VotesCount > 0 {
-				k = rng.Intn(min(ideas[i].VotesCount, 6) + 1)
-			}
-			for j := 0; j < k; j++ {
-				author := users[rng.Intn(len(users))]
-				text := seedComments[rng.Intn(len(seedComments))]
-				at := ideas[i].CreatedAt.Add(time.Duration(rng.Int63n(int64(now.Sub(ideas[i].CreatedAt)) + 1)))
-				comments = append(comments, plannedComment{idea: i, c: Comment{
-					AuthorID: author.ID, Body: text, BodyHTML: markdown.Render(text),
-					IsStaff: author.Role != RoleMember, CreatedAt: at, UpdatedAt: at,
-				}})
-				ideas[i].CommentsCount++
-				if at.After(ideas[i].LastActivityAt) {
-					ideas[i].LastActivityAt = at
-				}
-			}
-		}
-
-		if err := insertBatches(ctx, tx, ideas, 400); err != nil {
-			return fmt.Errorf("insert ideas: %w", err)
-		}
-
-		rows := make([]Vote, len(votes))
-		for i, v := range votes {
-			rows[i] = Vote{IdeaID: ideas[v.idea].ID, UserID: users[v.user].ID, CreatedAt: v.at}
-		}
-		if err := insertBatches(ctx, tx, rows, 2000); err != nil {
-			return fmt.Errorf("insert votes: %w", err)
-		}
-
-		sort.SliceStable(comments, func(a, b int) bool { return comments[a].c.CreatedAt.Before(comments[b].c.CreatedAt) })
-		crow := make([]Comment, len(comments))
-		for i := range comments {
-			crow[i] = comments[i].c
-			crow[i].IdeaID = ideas[comments[i].idea].ID
-		}
-		if err := insertBatches(ctx, tx, crow, 500); err != nil {
-			return fmt.Errorf("insert comments: %w", err)
-		}
-
-		// Events, in the order things happened, and the authors' subscriptions.
-		var events []Event
-		var subs []Subscription
-		for i := range ideas {
-			idea := &ideas[i]
-			events = append(events, newEvent(EventIdeaCreated, idea, idea.AuthorID, idea.CreatedAt,
-				map[string]any{"title": idea.Title}))
-			subs = append(subs, Subscription{IdeaID: idea.ID, UserID: idea.AuthorID, CreatedAt: idea.CreatedAt})
-			if idea.RespondedAt != nil {
-				st := statusByID(statuses, idea.StatusID)
-				events = append(events, newEvent(EventStatusChanged, idea, *idea.ResponseAuthorID, *idea.RespondedAt,
-					StatusChange{From: "open", To: st.Slug, ToName: st.Name, Response: idea.Response, ResponseHTML: idea.ResponseHTML}))
-			}
-		}
-		for i := range crow {
-			idea := &ideas[comments[i].idea]
-			events = append(events, newEvent(EventCommented, idea, crow[i].AuthorID, crow[i].CreatedAt,
-				CommentPayload{CommentID: crow[i].ID, BodyHTML: crow[i].BodyHTML}))
-		}
-		sort.SliceStable(events, func(a, b int) bool { return events[a].CreatedAt.Before(events[b].CreatedAt) })
-		if err := insertBatches(ctx, tx, events, 1000); err != nil {
-			return fmt.Errorf("insert events: %w", err)
-		}
-		if err := insertBatches(ctx, tx, subs, 2000); err != nil {
-			return fmt.Errorf("insert subscriptions: %w", err)
-		}
-		res = SeedResult{Users: len(users), Ideas: len(ideas), Votes: len(rows), Comments: len(crow)}
+		res = SeedResult{Users: len(s.people), Ideas: len(s.posts), Votes: len(s.ballots), Comments: len(s.remarks)}
 		return nil
 	})
 	return res, err
 }
 
+// seeder plans the demo data and writes it.
+type seeder struct {
+	rng        *rand.Rand
+	now, start time.Time
+
+	boards   []Board
+	statuses []Status
+	bySlug   map[string]*Status
+
+	people  []User
+	staff   []User
+	posts   []Idea
+	ballots []seedVote
+	remarks []seedComment
+}
+
 type seedVote struct {
 	idea, user int
 	at         time.Time
+}
+
+type seedComment struct {
+	idea int
+	c    Comment
+}
+
+// load makes sure the demo boards exist and reads the statuses.
+func (s *seeder) load(ctx context.Context, tx bun.Tx) error {
+	var err error
+	if s.boards, err = seedBoards(ctx, tx, s.now); err != nil {
+		return err
+	}
+	if err := tx.NewSelect().Model(&s.statuses).Order("position").Scan(ctx); err != nil {
+		return fmt.Errorf("load statuses: %w", err)
+	}
+	s.bySlug = map[string]*Status{}
+	for i := range s.statuses {
+		s.bySlug[s.statuses[i].Slug] = &s.statuses[i]
+	}
+	return nil
+}
+
+// users inserts n people after those already there; the first two answer
+// for the company.
+func (s *seeder) users(ctx context.Context, tx bun.Tx, n int) error {
+	var existing int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&existing); err != nil {
+		return fmt.Errorf("count users: %w", err)
+	}
+	s.people = make([]User, n)
+	for i := range s.people {
+		k := existing + i + 1
+		email := fmt.Sprintf("user%d@example.com", k)
+		role := RoleMember
+		if i < 2 {
+			role = RoleStaff
+			email = fmt.Sprintf("staff%d@example.com", k)
+		}
+		s.people[i] = User{
+			Name:          seedFirst[s.rng.Intn(len(seedFirst))] + " " + seedLast[s.rng.Intn(len(seedLast))],
+			Email:         &email,
+			EmailVerified: true,
+			Role:          role,
+			CreatedAt:     s.start.Add(time.Duration(s.rng.Int63n(int64(90 * 24 * time.Hour)))),
+		}
+	}
+	if err := insertBatches(ctx, tx, s.people, 1000); err != nil {
+		return fmt.Errorf("insert users: %w", err)
+	}
+	s.staff = s.people[:min(2, len(s.people))]
+	return nil
+}
+
+// ideas plans n ideas over the last six months, some answered by staff.
+func (s *seeder) ideas(n int) {
+	rng := s.rng
+	s.posts = make([]Idea, n)
+	statusPick := []string{"open", "open", "open", "open", "open", "open", "open", "open", "open", "open",
+		"under_review", "under_review", "planned", "planned", "in_progress", "done", "done", "declined"}
+	for i := range s.posts {
+		title := fmt.Sprintf(seedWants[rng.Intn(len(seedWants))], seedThings[rng.Intn(len(seedThings))])
+		if i >= len(seedWants)*len(seedThings)/3 {
+			title += fmt.Sprintf(" (%d)", i+1)
+		}
+		body := seedWhy[rng.Intn(len(seedWhy))] + "\n\n" + seedDetail[rng.Intn(len(seedDetail))]
+		created := s.start.Add(time.Duration(rng.Int63n(int64(s.now.Sub(s.start)))))
+		st := s.bySlug[statusPick[rng.Intn(len(statusPick))]]
+		bodyHTML := markdown.Render(body)
+		idea := &s.posts[i]
+		*idea = Idea{
+			BoardID:        s.boards[rng.Intn(len(s.boards))].ID,
+			AuthorID:       s.people[rng.Intn(len(s.people))].ID,
+			Title:          title,
+			Slug:           Slugify(title),
+			Body:           body,
+			BodyHTML:       bodyHTML,
+			Summary:        markdown.Summary(bodyHTML),
+			StatusID:       st.ID,
+			TrendScore:     NoTrend,
+			CreatedAt:      created,
+			UpdatedAt:      created,
+			LastActivityAt: created,
+		}
+		if text, ok := seedResponses[st.Slug]; ok && len(s.staff) > 0 {
+			at := created.Add(time.Duration(rng.Int63n(int64(s.now.Sub(created)) + 1)))
+			idea.Response, idea.ResponseHTML = text, markdown.Render(text)
+			idea.ResponseAuthorID = &s.staff[rng.Intn(len(s.staff))].ID
+			idea.RespondedAt = &at
+			idea.UpdatedAt = at
+			idea.LastActivityAt = at
+			idea.RoadmapPosition = float64(i + 1)
+		}
+	}
+}
+
+// votes plans n distinct votes skewed toward popular ideas (Zipf), with a
+// long tail, and adds them to each idea's counters in time order (trend
+// scores are sums, so order matters).
+func (s *seeder) votes(n int) {
+	rng := s.rng
+	if len(s.posts) > 0 && n > 0 {
+		zipf := rand.NewZipf(rng, 1.1, 8, uint64(len(s.posts)-1))
+		seen := make(map[[2]int]bool, n)
+		perm := rng.Perm(len(s.posts)) // popularity is not tied to age
+		for len(s.ballots) < n {
+			ii := perm[int(zipf.Uint64())]
+			if len(seen) > n/2 && rng.Intn(4) == 0 {
+				ii = rng.Intn(len(s.posts)) // a long tail that reaches everyone
+			}
+			ui := rng.Intn(len(s.people))
+			if seen[[2]int{ii, ui}] {
+				continue
+			}
+			seen[[2]int{ii, ui}] = true
+			idea := &s.posts[ii]
+			at := idea.CreatedAt.Add(time.Duration(rng.Int63n(int64(s.now.Sub(idea.CreatedAt)) + 1)))
+			s.ballots = append(s.ballots, seedVote{idea: ii, user: ui, at: at})
+		}
+	}
+	sort.Slice(s.ballots, func(a, b int) bool { return s.ballots[a].at.Before(s.ballots[b].at) })
+	for _, v := range s.ballots {
+		idea := &s.posts[v.idea]
+		idea.VotesCount++
+		idea.TrendScore = AddTrend(idea.TrendScore, v.at)
+		if v.at.After(idea.LastActivityAt) {
+			idea.LastActivityAt = v.at
+		}
+	}
+}
+
+// comments plans a few comments on ideas that have votes.
+func (s *seeder) comments() {
+	rng := s.rng
+	for i := range s.posts {
+		idea := &s.posts[i]
+		k := 0
+		if idea.VotesCount > 0 {
+			k = rng.Intn(min(idea.VotesCount, 6) + 1)
+		}
+		for j := 0; j < k; j++ {
+			author := s.people[rng.Intn(len(s.people))]
+			text := seedComments[rng.Intn(len(seedComments))]
+			at := idea.CreatedAt.Add(time.Duration(rng.Int63n(int64(s.now.Sub(idea.CreatedAt)) + 1)))
+			s.remarks = append(s.remarks, seedComment{idea: i, c: Comment{
+				AuthorID: author.ID, Body: text, BodyHTML: markdown.Render(text),
+				IsStaff: author.Role != RoleMember, CreatedAt: at, UpdatedAt: at,
+			}})
+			idea.CommentsCount++
+			if at.After(idea.LastActivityAt) {
+				idea.LastActivityAt = at
+			}
+		}
+	}
+	sort.SliceStable(s.remarks, func(a, b int) bool { return s.remarks[a].c.CreatedAt.Before(s.remarks[b].c.CreatedAt) })
+}
+
+// write inserts the planned ideas, votes and comments, then the events
+// that tell their story in the order things happened, and the authors'
+// subscriptions.
+func (s *seeder) write(ctx context.Context, tx bun.Tx) error {
+	if err := insertBatches(ctx, tx, s.posts, 400); err != nil {
+		return fmt.Errorf("insert ideas: %w", err)
+	}
+	votes := make([]Vote, len(s.ballots))
+	for i, v := range s.ballots {
+		votes[i] = Vote{IdeaID: s.posts[v.idea].ID, UserID: s.people[v.user].ID, CreatedAt: v.at}
+	}
+	if err := insertBatches(ctx, tx, votes, 2000); err != nil {
+		return fmt.Errorf("insert votes: %w", err)
+	}
+	comments := make([]Comment, len(s.remarks))
+	for i := range s.remarks {
+		comments[i] = s.remarks[i].c
+		comments[i].IdeaID = s.posts[s.remarks[i].idea].ID
+	}
+	if err := insertBatches(ctx, tx, comments, 500); err != nil {
+		return fmt.Errorf("insert comments: %w", err)
+	}
+
+	var events []Event
+	var subs []Subscription
+	for i := range s.posts {
+		idea := &s.posts[i]
+		events = append(events, newEvent(EventIdeaCreated, idea, idea.AuthorID, idea.CreatedAt,
+			map[string]any{"title": idea.Title}))
+		subs = append(subs, Subscription{IdeaID: idea.ID, UserID: idea.AuthorID, CreatedAt: idea.CreatedAt})
+		if idea.RespondedAt != nil {
+			st := statusByID(s.statuses, idea.StatusID)
+			events = append(events, newEvent(EventStatusChanged, idea, *idea.ResponseAuthorID, *idea.RespondedAt,
+				StatusChange{From: "open", To: st.Slug, ToName: st.Name, Response: idea.Response, ResponseHTML: idea.ResponseHTML}))
+		}
+	}
+	for i := range comments {
+		idea := &s.posts[s.remarks[i].idea]
+		events = append(events, newEvent(EventCommented, idea, comments[i].AuthorID, comments[i].CreatedAt,
+			CommentPayload{CommentID: comments[i].ID, BodyHTML: comments[i].BodyHTML}))
+	}
+	sort.SliceStable(events, func(a, b int) bool { return events[a].CreatedAt.Before(events[b].CreatedAt) })
+	if err := insertBatches(ctx, tx, events, 1000); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	if err := insertBatches(ctx, tx, subs, 2000); err != nil {
+		return fmt.Errorf("insert subscriptions: %w", err)
+	}
+	return nil
 }
 
 func statusByID(ss []Status, id int64) *Status {
