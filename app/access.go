@@ -2,7 +2,6 @@ package app
 
 import (
 	"net/url"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -19,7 +18,7 @@ func (a *App) requireUser(c *fiber.Ctx) error {
 	if wantsJSON(c) {
 		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": "Sign in to do that.", "status": fiber.StatusUnauthorized})
 	}
-	return c.Redirect("/login?next="+url.QueryEscape(a.returnPath(c)), fiber.StatusSeeOther)
+	return c.Redirect("/login?next="+url.QueryEscape(a.signInReturn(c)), fiber.StatusSeeOther)
 }
 
 // requireWriter lets signed-in users who are not blocked through.
@@ -58,32 +57,11 @@ func (a *App) requireAdmin(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// returnPath is where to come back to after signing in: the page itself for
-// a GET, the referring page of ours for a POST.
-func (a *App) returnPath(c *fiber.Ctx) string {
+// signInReturn is where signing in comes back to: the page itself for a
+// GET, else where the form would have gone back to.
+func (a *App) signInReturn(c *fiber.Ctx) string {
 	if c.Method() == fiber.MethodGet {
 		return string(c.Request().RequestURI())
 	}
-	if ref := a.refererPath(c); ref != "" {
-		return ref
-	}
-	return "/"
-}
-
-// refererPath is the path and query of the referring page when it is a page
-// of this portal (same scheme and host as BASE_URL, never the request's Host
-// header), else "".
-func (a *App) refererPath(c *fiber.Ctx) string {
-	ref, err := url.Parse(c.Get(fiber.HeaderReferer))
-	if err != nil || a.cfg.Base == nil || ref.Scheme != a.cfg.Base.Scheme || !strings.EqualFold(ref.Host, a.cfg.Base.Host) {
-		return ""
-	}
-	target := ref.EscapedPath()
-	if ref.RawQuery != "" {
-		target += "?" + ref.RawQuery
-	}
-	if safeNext(target) != target {
-		return ""
-	}
-	return target
+	return a.returnPath(c, "/")
 }

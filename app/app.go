@@ -1,5 +1,5 @@
-// Package app is the web application: routes, handlers, middleware, sessions,
-// rendering and the command line. It is the only package that imports Fiber.
+// Package app is the web application: routes, handlers, middleware, sessions
+// and rendering. It is the only package that imports Fiber.
 package app
 
 import (
@@ -122,11 +122,12 @@ func proxyHeader(cfg Config) string {
 // Handler exposes the Fiber app (for tests and the server).
 func (a *App) Handler() *fiber.App { return a.fiber }
 
-// Serve listens on the configured port until ctx is cancelled, then drains
-// in-flight requests for at most drain.
+// Serve listens on addr and keeps the database tidy until ctx is
+// cancelled, then drains in-flight requests for at most drain.
 func (a *App) Serve(ctx context.Context, addr string, drain time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listen(addr) }()
+	go a.purgeLoop(ctx)
 	a.log.Info("serving", "addr", addr, "base_url", a.cfg.BaseURL, "database", a.dbKind())
 	select {
 	case err := <-errc:
@@ -145,4 +146,22 @@ func (a *App) dbKind() string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+// purgeLoop deletes expired sessions and sign-in links every hour.
+func (a *App) purgeLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := models.PurgeExpired(ctx, a.db); err != nil && ctx.Err() == nil {
+			a.log.Warn("purge expired sessions", "err", err)
+		} else if n > 0 {
+			a.log.Info("purged expired sessions and links", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

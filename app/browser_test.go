@@ -465,8 +465,8 @@ func TestBrowserCustomerJourney(t *testing.T) {
 
 	// Open the idea and vote: the page stays, the count and button change.
 	s.navigateBy(chromedp.Click(chromedp.CSS(".idea-title a")))
-	if loc := s.location(); loc != csv.Path() {
-		t.Errorf("the search result opens %s, want %s", loc, csv.Path())
+	if loc := s.location(); loc != ideaPath(csv.ID, csv.Slug) {
+		t.Errorf("the search result opens %s, want %s", loc, ideaPath(csv.ID, csv.Slug))
 	}
 	s.checkA11y("idea")
 	s.screenshot("idea")
@@ -512,7 +512,7 @@ func TestBrowserCustomerJourney(t *testing.T) {
 	if err := db.Bun().QueryRow("SELECT id FROM comments WHERE idea_id = ? AND author_id = ?", csv.ID, grace.ID).Scan(&commentID); err != nil {
 		t.Fatalf("the comment was not stored: %v", err)
 	}
-	if fmt.Sprint(redirects) != "[303]" || s.location() != csv.Path() || eval[string](s, `location.hash`) != fmt.Sprintf("#comment-%d", commentID) {
+	if fmt.Sprint(redirects) != "[303]" || s.location() != ideaPath(csv.ID, csv.Slug) || eval[string](s, `location.hash`) != fmt.Sprintf("#comment-%d", commentID) {
 		t.Errorf("commenting redirected %v to %s%s", redirects, s.location(), eval[string](s, `location.hash`))
 	}
 	if h := s.text("#comments-heading"); h != "1 comment" {
@@ -550,7 +550,7 @@ func TestBrowserCustomerJourney(t *testing.T) {
 	}
 	s.do(chromedp.WaitVisible(chromedp.CSS(".similar-list a")))
 	suggested := eval[[][]string](s, `Array.from(document.querySelectorAll(".similar-list a")).map(a => [a.textContent, a.getAttribute("href")])`)
-	if fmt.Sprint(suggested) != fmt.Sprintf("[[Export reports as CSV %s]]", csv.Path()) {
+	if fmt.Sprint(suggested) != fmt.Sprintf("[[Export reports as CSV %s]]", ideaPath(csv.ID, csv.Slug)) {
 		t.Errorf("while typing, the form suggests %q", suggested)
 	}
 	s.do(chromedp.SendKeys(chromedp.CSS("#body"), "Invoices as a CSV file for our accounting import."))
@@ -560,8 +560,8 @@ func TestBrowserCustomerJourney(t *testing.T) {
 	if err := db.Bun().NewSelect().Model(&posted).Where("title = ?", "CSV export of invoices").Scan(context.Background()); err != nil {
 		t.Fatalf("the new idea was not stored: %v", err)
 	}
-	if fmt.Sprint(redirects) != "[303]" || s.location() != posted.Path() {
-		t.Errorf("posting redirected %v to %s, want one 303 to %s", redirects, s.location(), posted.Path())
+	if fmt.Sprint(redirects) != "[303]" || s.location() != ideaPath(posted.ID, posted.Slug) {
+		t.Errorf("posting redirected %v to %s, want one 303 to %s", redirects, s.location(), ideaPath(posted.ID, posted.Slug))
 	}
 	if h := s.text("#idea-title"); h != "CSV export of invoices" {
 		t.Errorf("the new idea's page is titled %q", h)
@@ -605,12 +605,12 @@ func TestBrowserVotingWithoutJavaScript(t *testing.T) {
 	s := site.newTab()
 	call(s, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 
-	s.do(chromedp.Navigate(s.base+idea.Path()), chromedp.WaitVisible(chromedp.CSS(".vote-button")))
+	s.do(chromedp.Navigate(s.base+ideaPath(idea.ID, idea.Slug)), chromedp.WaitVisible(chromedp.CSS(".vote-button")))
 	if ran := eval[bool](s, `typeof window.cluetrain === "object"`); ran {
 		t.Fatal("the page's script ran although scripts are disabled")
 	}
 	redirects, resp := s.navigateBy(chromedp.Click(chromedp.CSS(".vote-button")))
-	if fmt.Sprint(redirects) != "[303]" || resp.URL != s.base+idea.Path() || resp.Status != 200 {
+	if fmt.Sprint(redirects) != "[303]" || resp.URL != s.base+ideaPath(idea.ID, idea.Slug) || resp.Status != 200 {
 		t.Errorf("voting redirected %v to %s (%d), want one 303 back to the idea", redirects, resp.URL, resp.Status)
 	}
 	voteState := `[document.querySelector(".vote-count").textContent, document.querySelector(".vote-button").getAttribute("aria-pressed"), document.querySelector(".vote-label").textContent, document.querySelector(".vote-form").getAttribute("action")]`
@@ -634,7 +634,7 @@ func TestBrowserVotingWithoutJavaScript(t *testing.T) {
 	s.do(chromedp.Navigate(s.base+"/ideas/new"), chromedp.WaitVisible(chromedp.CSS("#title")),
 		chromedp.SendKeys(chromedp.CSS("#title"), "Shortcuts for the keyboard"))
 	s.navigateBy(chromedp.Click(chromedp.CSS(`button[name="check"]`)))
-	if got := eval[[]string](s, `Array.from(document.querySelectorAll(".similar-list a")).map(a => a.getAttribute("href"))`); len(got) != 1 || got[0] != idea.Path() {
+	if got := eval[[]string](s, `Array.from(document.querySelectorAll(".similar-list a")).map(a => a.getAttribute("href"))`); len(got) != 1 || got[0] != ideaPath(idea.ID, idea.Slug) {
 		t.Errorf("checking for similar ideas lists %q, want the shortcuts idea", got)
 	}
 	if v := eval[string](s, `document.querySelector("#title").value`); v != "Shortcuts for the keyboard" {
@@ -685,7 +685,7 @@ func TestBrowserStaffJourney(t *testing.T) {
 	}
 
 	// The answer is on the idea page, badged, and the idea is on the roadmap.
-	s.do(chromedp.Navigate(s.base+sso.Path()), chromedp.WaitVisible(chromedp.CSS(".response")))
+	s.do(chromedp.Navigate(s.base+ideaPath(sso.ID, sso.Slug)), chromedp.WaitVisible(chromedp.CSS(".response")))
 	if got := []string{eval[string](s, `document.querySelector(".response .badge").textContent`), s.text(".response .prose"), s.text(".idea-heading .status")}; fmt.Sprint(got) != "[Official response "+answer+" Planned]" {
 		t.Errorf("the idea page shows %q", got)
 	}
@@ -699,7 +699,7 @@ func TestBrowserStaffJourney(t *testing.T) {
 	// A merge into an idea that does not exist comes back, 422, with the
 	// number kept and the focus on it; the panel is still there to use.
 	merge := fmt.Sprintf("#staff-merge-%d", sso.ID)
-	s.do(chromedp.Navigate(s.base+sso.Path()), chromedp.WaitVisible(chromedp.CSS(".staff-panel")),
+	s.do(chromedp.Navigate(s.base+ideaPath(sso.ID, sso.Slug)), chromedp.WaitVisible(chromedp.CSS(".staff-panel")),
 		chromedp.SendKeys(chromedp.CSS(merge), "99999"))
 	redirects, final := s.navigateBy(chromedp.Click(chromedp.CSS(`.staff-panel form[action$="/merge"] button`)))
 	if len(redirects) != 0 || final == nil || final.Status != 422 {
@@ -718,7 +718,7 @@ func TestBrowserStaffJourney(t *testing.T) {
 	s.do(chromedp.SetValue(chromedp.CSS(fmt.Sprintf("#staff-status-%d", sso.ID)), "done"),
 		chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#staff-response-%d", sso.ID)), shipped))
 	redirects, _ = s.navigateBy(chromedp.Click(chromedp.CSS(`.staff-panel form[action$="/status"] button`)))
-	if fmt.Sprint(redirects) != "[303]" || s.location() != sso.Path() {
+	if fmt.Sprint(redirects) != "[303]" || s.location() != ideaPath(sso.ID, sso.Slug) {
 		t.Errorf("marking done redirected %v to %s, want one 303 back to the idea", redirects, s.location())
 	}
 	if got := []string{s.text(".idea-heading .status"), s.text(".response .prose"), s.text("#vote-closed")}; fmt.Sprint(got) != "[Done "+shipped+" This idea is no longer taking votes.]" {
@@ -757,7 +757,7 @@ func TestBrowserUnvoteOnClosedIdea(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.signInAs(voter)
-	s.do(chromedp.Navigate(s.base+idea.Path()), chromedp.WaitVisible(chromedp.CSS(".vote-button")))
+	s.do(chromedp.Navigate(s.base+ideaPath(idea.ID, idea.Slug)), chromedp.WaitVisible(chromedp.CSS(".vote-button")))
 	if disabled := eval[bool](s, `document.querySelector(".vote-button").disabled`); disabled {
 		t.Fatal("a voter cannot withdraw a vote from a shipped idea")
 	}

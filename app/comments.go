@@ -3,17 +3,11 @@ package app
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cluetrain/cluetrain/models"
 )
-
-// commentAnchor is a comment's place on the idea page.
-func commentAnchor(idea *models.Idea, commentID int64) string {
-	return idea.Path() + "#comment-" + strconv.FormatInt(commentID, 10)
-}
 
 // createComment adds a comment and shows it in place; a comment that fails
 // validation is shown again with its message (422).
@@ -32,9 +26,9 @@ func (a *App) createComment(c *fiber.Ctx) error {
 		return err
 	}
 	if wantsJSON(c) {
-		return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": cm.ID, "body_html": cm.BodyHTML, "url": commentAnchor(idea, cm.ID)})
+		return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": cm.ID, "body_html": cm.BodyHTML, "url": commentPath(idea.ID, idea.Slug, cm.ID)})
 	}
-	return c.Redirect(commentAnchor(idea, cm.ID), fiber.StatusSeeOther)
+	return c.Redirect(commentPath(idea.ID, idea.Slug, cm.ID), fiber.StatusSeeOther)
 }
 
 // updateComment saves the author's edit of a comment within the edit window.
@@ -43,7 +37,7 @@ func (a *App) updateComment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cid, err := ideaID(c, "cid")
+	cid, err := commentID(c)
 	if err != nil {
 		return err
 	}
@@ -58,7 +52,7 @@ func (a *App) updateComment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(commentAnchor(idea, cid), fiber.StatusSeeOther)
+	return c.Redirect(commentPath(idea.ID, idea.Slug, cid), fiber.StatusSeeOther)
 }
 
 // hideComment hides a comment from everyone but staff.
@@ -67,7 +61,7 @@ func (a *App) hideComment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cid, err := ideaID(c, "cid")
+	cid, err := commentID(c)
 	if err != nil {
 		return err
 	}
@@ -78,5 +72,5 @@ func (a *App) hideComment(c *fiber.Ctx) error {
 	if wantsJSON(c) {
 		return c.JSON(fiber.Map{"hidden": true})
 	}
-	return c.Redirect(fmt.Sprintf("%s#comments", idea.Path()), fiber.StatusSeeOther)
+	return c.Redirect(fmt.Sprintf("%s#comments", ideaPath(idea.ID, idea.Slug)), fiber.StatusSeeOther)
 }

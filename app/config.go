@@ -35,7 +35,7 @@ type Config struct {
 	MailFrom string `env:"MAIL_FROM"`
 
 	// TrustedProxies lists peer addresses or CIDR ranges whose
-	// X-Forwarded-For header is believed (an extension to DESIGN.md's table).
+	// X-Forwarded-For header is believed, for the hop they add.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`

@@ -10,44 +10,45 @@ import (
 	"github.com/cluetrain/cluetrain/models"
 )
 
-// statusOf maps an error to the status code the client gets.
-func statusOf(err error) int {
+// describe maps an error to the status code the client gets and the message
+// it may read ("" for the status's own friendly words). Server errors never
+// carry their text to the client.
+func describe(err error) (int, string) {
 	var fe *fiber.Error
 	var ve *models.ValidationError
 	var re *models.RuleError
 	switch {
 	case errors.As(err, &fe):
-		return fe.Code
+		if fe.Code >= 500 {
+			return fe.Code, ""
+		}
+		return fe.Code, fe.Message
 	case errors.Is(err, models.ErrNotFound):
-		return fiber.StatusNotFound
+		return fiber.StatusNotFound, ""
 	case errors.Is(err, models.ErrForbidden):
-		return fiber.StatusForbidden
+		return fiber.StatusForbidden, ""
 	case errors.Is(err, models.ErrBusy), models.Unavailable(err):
-		return fiber.StatusServiceUnavailable
-	case errors.Is(err, models.ErrConflict), errors.As(err, &re):
-		return fiber.StatusConflict
+		return fiber.StatusServiceUnavailable, ""
+	case errors.As(err, &re):
+		return fiber.StatusConflict, re.Msg
+	case errors.Is(err, models.ErrConflict):
+		return fiber.StatusConflict, ""
 	case errors.As(err, &ve):
-		return fiber.StatusUnprocessableEntity
+		return fiber.StatusUnprocessableEntity, ve.Error()
 	}
-	return fiber.StatusInternalServerError
+	return fiber.StatusInternalServerError, ""
+}
+
+// statusOf is the status code an error answers with.
+func statusOf(err error) int {
+	status, _ := describe(err)
+	return status
 }
 
 // handleError is the one place errors become responses. Server errors are
 // logged once with the request id; clients never see internals.
 func (a *App) handleError(c *fiber.Ctx, err error) error {
-	status := statusOf(err)
-	msg := ""
-	var fe *fiber.Error
-	var re *models.RuleError
-	var ve *models.ValidationError
-	switch {
-	case errors.As(err, &fe) && status < 500:
-		msg = fe.Message
-	case errors.As(err, &re):
-		msg = re.Msg
-	case errors.As(err, &ve):
-		msg = ve.Error()
-	}
+	status, msg := describe(err)
 	// A request the server could not even read never reached the app's
 	// middleware (it has no request id); its error text is the server's and
 	// may quote the raw request, cookies included, so it is never shown.

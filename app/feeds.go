@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -52,7 +51,7 @@ func (a *App) showBoardFeed(c *fiber.Ctx) error {
 // showIdeaFeed answers /ideas/:id/feed.{rss,atom,json}: one public idea's
 // timeline.
 func (a *App) showIdeaFeed(c *fiber.Ctx) error {
-	id, err := parseID(c.Params("id"))
+	id, err := ideaID(c)
 	if err != nil {
 		return err
 	}
@@ -178,8 +177,8 @@ func (a *App) feedDoc(ctx context.Context, q models.FeedQuery, format feed.Forma
 		if err != nil {
 			return doc, err
 		}
-		path = fmt.Sprintf("/ideas/%d/feed", idea.ID)
-		doc.Title, doc.Link = idea.Title, a.cfg.URL(idea.Path())
+		path = ideaFeedPath(idea.ID)
+		doc.Title, doc.Link = idea.Title, a.cfg.URL(ideaPath(idea.ID, idea.Slug))
 		doc.Description = "Status changes, responses and comments on this idea."
 	}
 	doc.Self = a.cfg.URL(withExt(path, string(format)))
@@ -202,7 +201,7 @@ func (a *App) feedItem(it models.FeedItem) feed.Item {
 	}
 	out := feed.Item{
 		ID:        a.eventID(it.EventID),
-		Link:      a.cfg.URL(it.IdeaPath),
+		Link:      a.cfg.URL(ideaPath(it.IdeaID, it.IdeaSlug)),
 		Author:    it.Actor,
 		Published: it.At,
 		HTML:      it.HTML,

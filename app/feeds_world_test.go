@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cluetrain/cluetrain/app/markdown"
 	"github.com/cluetrain/cluetrain/models"
 	"github.com/cluetrain/cluetrain/models/dbtest"
-	"github.com/cluetrain/cluetrain/models/markdown"
 )
 
 // feedWorld is a small portal whose events exercise every feed rule: public

@@ -1,25 +1,34 @@
 package app
 
 import (
-	"context"
-	"encoding/xml"
 	"errors"
-	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cluetrain/cluetrain/models"
 )
 
+// sortOption is one entry of a list's sort menu.
+type sortOption struct{ Key, Label string }
+
+// sortMenu offers every sort of a list, in menu order; searchSortMenu adds
+// the order of search results first.
+var (
+	sortMenu = []sortOption{
+		{models.SortTrending, "Trending"},
+		{models.SortTop, "Top"},
+		{models.SortNew, "New"},
+		{models.SortActive, "Recently active"},
+		{models.SortDiscussed, "Most discussed"},
+	}
+	searchSortMenu = append([]sortOption{{models.SortRelevance, "Best match"}}, sortMenu...)
+)
+
 // showHome lists ideas: sort, board, status and page from the query string.
 func (a *App) showHome(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	user := currentUser(c)
-	q := models.IdeaQuery{Sort: c.Query("sort"), After: c.Query("after"), Search: strings.TrimSpace(c.Query("q")), Viewer: user}
-	if len(q.Search) > 1000 {
-		q.Search = q.Search[:1000]
-	}
+	q := models.IdeaQuery{Sort: c.Query("sort"), After: c.Query("after"), Search: searchText(c), Viewer: user}
 
 	boards, err := models.Boards(ctx, a.db, user)
 	if err != nil {
@@ -39,10 +48,10 @@ func (a *App) showHome(c *fiber.Ctx) error {
 	if status != nil {
 		q.StatusID = status.ID
 	}
-	sorts := models.SortNames
+	sorts := sortMenu
 	if q.Search != "" {
 		// Searching adds "Best match", the default order of results.
-		sorts = append([]struct{ Key, Label string }{{models.SortRelevance, "Best match"}}, sorts...)
+		sorts = searchSortMenu
 		if !models.ValidSort(q.Sort) {
 			q.Sort = models.SortRelevance
 		}
@@ -85,90 +94,4 @@ func (a *App) showHome(c *fiber.Ctx) error {
 		"Status":   status,
 		"Filtered": board != nil || status != nil || q.After != "" || q.Search != "",
 	})
-}
-
-// listFilters reads the board and status a list is filtered by (their
-// slugs in ?board= and ?status=) from those the viewer may see; either may
-// be nil, and an unknown slug is 404.
-func listFilters(c *fiber.Ctx, boards []models.Board, statuses []models.Status) (*models.Board, *models.Status, error) {
-	var board *models.Board
-	if slug := c.Query("board"); slug != "" {
-		for i := range boards {
-			if boards[i].Slug == slug {
-				board = &boards[i]
-			}
-		}
-		if board == nil {
-			return nil, nil, fiber.ErrNotFound
-		}
-	}
-	var status *models.Status
-	if slug := c.Query("status"); slug != "" {
-		for i := range statuses {
-			if statuses[i].Slug == slug {
-				status = &statuses[i]
-			}
-		}
-		if status == nil {
-			return nil, nil, fiber.ErrNotFound
-		}
-	}
-	return board, status, nil
-}
-
-// showHealth answers 200 when the database answers, 503 when it does not.
-func (a *App) showHealth(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
-	defer cancel()
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	if err := a.db.Ping(ctx); err != nil {
-		a.log.Warn("health check failed", "err", err)
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "database": "down"})
-	}
-	return c.JSON(fiber.Map{"status": "ok", "database": a.dbKind()})
-}
-
-func (a *App) showRobots(c *fiber.Ctx) error {
-	var b strings.Builder
-	b.WriteString("User-agent: *\n")
-	for _, p := range []string{"/login", "/auth/", "/ideas/new", "/triage", "/admin", "/ideas/similar"} {
-		b.WriteString("Disallow: " + p + "\n")
-	}
-	b.WriteString("\nSitemap: " + a.cfg.URL("/sitemap.xml") + "\n")
-	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
-	return c.SendString(b.String())
-}
-
-type sitemapURL struct {
-	Loc     string `xml:"loc"`
-	LastMod string `xml:"lastmod,omitempty"`
-}
-
-type sitemapSet struct {
-	XMLName xml.Name     `xml:"urlset"`
-	NS      string       `xml:"xmlns,attr"`
-	URLs    []sitemapURL `xml:"url"`
-}
-
-// showSitemap lists the public pages and every public idea.
-func (a *App) showSitemap(c *fiber.Ctx) error {
-	links, err := models.PublicIdeaLinks(c.UserContext(), a.db, 50000-3)
-	if err != nil {
-		return err
-	}
-	set := sitemapSet{NS: "http://www.sitemaps.org/schemas/sitemap/0.9"}
-	for _, p := range []string{"/", "/roadmap", "/changelog"} {
-		set.URLs = append(set.URLs, sitemapURL{Loc: a.cfg.URL(p)})
-	}
-	for _, l := range links {
-		set.URLs = append(set.URLs, sitemapURL{Loc: a.cfg.URL(l.Path), LastMod: l.UpdatedAt.UTC().Format(time.RFC3339)})
-	}
-	out, err := xml.MarshalIndent(set, "", "  ")
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationXMLCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "public, max-age=600")
-	return c.Send(append([]byte(xml.Header), out...))
 }

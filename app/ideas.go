@@ -3,47 +3,12 @@ package app
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cluetrain/cluetrain/models"
 )
-
-// ideaID reads the :id parameter; anything but a positive integer is 404.
-func ideaID(c *fiber.Ctx, name string) (int64, error) {
-	return parseID(c.Params(name))
-}
-
-// parseID reads an id as the portal writes it: digits, no sign, no leading
-// zero. Anything else is not found.
-func parseID(raw string) (int64, error) {
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
-}
-
-// visibleIdea loads the idea named by :id if the visitor may see it.
-func (a *App) visibleIdea(c *fiber.Ctx) (*models.Idea, error) {
-	id, err := ideaID(c, "id")
-	if err != nil {
-		return nil, err
-	}
-	return models.IdeaByID(c.UserContext(), a.db, id, currentUser(c))
-}
-
-// backTo answers a form post with a 303 to the page it came from, when that
-// page is ours, or else to fallback.
-func (a *App) backTo(c *fiber.Ctx, fallback string) error {
-	if ref := a.refererPath(c); ref != "" {
-		return c.Redirect(ref, fiber.StatusSeeOther)
-	}
-	return c.Redirect(fallback, fiber.StatusSeeOther)
-}
 
 // showIdea shows an idea at its canonical address; /ideas/:id and wrong
 // slugs redirect there.
@@ -57,7 +22,7 @@ func (a *App) showIdea(c *fiber.Ctx) error {
 		return err
 	}
 	if slug != idea.Slug {
-		return c.Redirect(idea.Path(), fiber.StatusMovedPermanently)
+		return c.Redirect(ideaPath(idea.ID, idea.Slug), fiber.StatusMovedPermanently)
 	}
 	return a.renderIdea(c, fiber.StatusOK, idea, nil)
 }
@@ -144,7 +109,7 @@ func (a *App) renderIdea(c *fiber.Ctx, status int, idea *models.Idea, extra fibe
 	data := fiber.Map{
 		"Title":         idea.Title,
 		"Description":   idea.Excerpt(160),
-		"Canonical":     idea.Path(),
+		"Canonical":     ideaPath(idea.ID, idea.Slug),
 		"Idea":          idea,
 		"Statuses":      statuses,
 		"Timeline":      events,
@@ -164,7 +129,7 @@ func (a *App) renderIdea(c *fiber.Ctx, status int, idea *models.Idea, extra fibe
 	}
 	// Only ideas anyone may see have a feed.
 	if idea.Public() && idea.MergedIntoID == nil {
-		f := feedLinks(fmt.Sprintf("/ideas/%d/feed", idea.ID), "Updates on “"+idea.Title+"”")
+		f := feedLinks(ideaFeedPath(idea.ID), "Updates on “"+idea.Title+"”")
 		data["Feeds"], data["Follow"] = f.Links, f
 	}
 	for k, v := range extra {
@@ -231,7 +196,7 @@ func (a *App) createIdea(c *fiber.Ctx) error {
 		return err
 	}
 	a.log.Info("idea created", "id", idea.ID, "user", user.ID)
-	return c.Redirect(idea.Path(), fiber.StatusSeeOther)
+	return c.Redirect(ideaPath(idea.ID, idea.Slug), fiber.StatusSeeOther)
 }
 
 // similarIdea is one suggestion as JSON.
@@ -262,7 +227,7 @@ func (a *App) similarIdeas(c *fiber.Ctx) error {
 	if !strings.Contains(c.Get(fiber.HeaderAccept), fiber.MIMETextHTML) || wantsJSON(c) {
 		out := make([]similarIdea, len(ideas))
 		for i, idea := range ideas {
-			out[i] = similarIdea{ID: idea.ID, Title: idea.Title, URL: idea.Path(), Votes: idea.VotesCount, Comments: idea.CommentsCount}
+			out[i] = similarIdea{ID: idea.ID, Title: idea.Title, URL: ideaPath(idea.ID, idea.Slug), Votes: idea.VotesCount, Comments: idea.CommentsCount}
 			if idea.Status != nil {
 				out[i].Status = idea.Status.Name
 			}
@@ -284,7 +249,7 @@ func (a *App) subscribeIdea(c *fiber.Ctx) error {
 	if wantsJSON(c) {
 		return c.JSON(fiber.Map{"subscribed": true})
 	}
-	return a.backTo(c, idea.Path())
+	return a.goBack(c, ideaPath(idea.ID, idea.Slug))
 }
 
 // unsubscribeIdea stops the signed-in user following the idea.
@@ -299,5 +264,5 @@ func (a *App) unsubscribeIdea(c *fiber.Ctx) error {
 	if wantsJSON(c) {
 		return c.JSON(fiber.Map{"subscribed": false})
 	}
-	return a.backTo(c, idea.Path())
+	return a.goBack(c, ideaPath(idea.ID, idea.Slug))
 }

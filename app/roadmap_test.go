@@ -138,10 +138,10 @@ func TestStaffActionsAnswerRefusalsWithStatusCodes(t *testing.T) {
 
 		// A merge by link goes on to the original, whose page now counts
 		// the vote; the duplicate points there.
-		resp := c.post(fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {"http://portal.test" + orig.Path()}})
+		resp := c.post(fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {"http://portal.test" + ideaPath(orig.ID, orig.Slug)}})
 		wantStatus(t, resp, http.StatusSeeOther)
-		if loc := resp.Header.Get("Location"); loc != orig.Path() {
-			t.Errorf("after merge, Location %q, want %q", loc, orig.Path())
+		if loc := resp.Header.Get("Location"); loc != ideaPath(orig.ID, orig.Slug) {
+			t.Errorf("after merge, Location %q, want %q", loc, ideaPath(orig.ID, orig.Slug))
 		}
 		if n := dbtest.Count(t, db, "SELECT votes_count FROM ideas WHERE id = ?", orig.ID); n != 1 {
 			t.Errorf("original has %d votes, want 1", n)
@@ -149,8 +149,8 @@ func TestStaffActionsAnswerRefusalsWithStatusCodes(t *testing.T) {
 		// Redirects follow only this site: a foreign next or Referer is ignored.
 		resp = c.post(statusOf(orig.ID), url.Values{"status": {"under_review"}, "next": {"//evil.example/x"}}, "Referer", "http://evil.example/")
 		wantStatus(t, resp, http.StatusSeeOther)
-		if loc := resp.Header.Get("Location"); loc != orig.Path() {
-			t.Errorf("Location %q, want %q", loc, orig.Path())
+		if loc := resp.Header.Get("Location"); loc != ideaPath(orig.ID, orig.Slug) {
+			t.Errorf("Location %q, want %q", loc, ideaPath(orig.ID, orig.Slug))
 		}
 		resp = c.post(statusOf(orig.ID), url.Values{"status": {"open"}}, "Referer", "http://portal.test/triage?sort=trending")
 		wantStatus(t, resp, http.StatusSeeOther)

@@ -34,10 +34,10 @@ func (a *App) updateStatus(c *fiber.Ctx) error {
 			"status_name":   idea.Status.Name,
 			"takes_votes":   idea.Status.TakesVotes(),
 			"response_html": idea.ResponseHTML,
-			"url":           a.cfg.URL(idea.Path()),
+			"url":           a.cfg.URL(ideaPath(idea.ID, idea.Slug)),
 		})
 	}
-	return c.Redirect(a.staffReturn(c, idea.Path(), true), fiber.StatusSeeOther)
+	return a.goBack(c, ideaPath(idea.ID, idea.Slug))
 }
 
 // mergeIdea merges the idea into the original named by `into`: its number,
@@ -48,16 +48,20 @@ func (a *App) mergeIdea(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	orig, err := models.MergeIdea(ctx, a.db, dup.ID, models.ParseIdeaRef(c.FormValue("into")), user)
+	orig, err := models.MergeIdea(ctx, a.db, dup.ID, parseIdeaRef(c.FormValue("into")), user)
 	if err != nil {
 		return a.refuseStaffForm(c, dup, staffMergeForm, err)
 	}
 	if wantsJSON(c) {
-		return c.JSON(fiber.Map{"id": dup.ID, "merged_into": orig.ID, "votes": orig.VotesCount, "url": a.cfg.URL(orig.Path())})
+		return c.JSON(fiber.Map{"id": dup.ID, "merged_into": orig.ID, "votes": orig.VotesCount, "url": a.cfg.URL(ideaPath(orig.ID, orig.Slug))})
 	}
-	// The duplicate's page now only points away, so go on to the original
-	// unless the form says where to return.
-	return c.Redirect(a.staffReturn(c, orig.Path(), false), fiber.StatusSeeOther)
+	// The duplicate's page (the referring one) now only points away, so go
+	// on to the original unless the form says where to return.
+	back := formNext(c)
+	if back == "" {
+		back = ideaPath(orig.ID, orig.Slug)
+	}
+	return c.Redirect(back, fiber.StatusSeeOther)
 }
 
 // hideIdea hides a spam idea from everyone but staff.
@@ -77,7 +81,7 @@ func (a *App) setHidden(c *fiber.Ctx, hide bool) error {
 	if wantsJSON(c) {
 		return c.JSON(fiber.Map{"id": idea.ID, "hidden": hide})
 	}
-	return c.Redirect(a.staffReturn(c, idea.Path(), true), fiber.StatusSeeOther)
+	return a.goBack(c, ideaPath(idea.ID, idea.Slug))
 }
 
 // The staff panel's forms that take typed input.
@@ -119,9 +123,7 @@ func (a *App) refuseStaffForm(c *fiber.Ctx, idea *models.Idea, action string, er
 		Into:     c.FormValue("into"),
 		Errors:   map[string]string{},
 	}
-	if next := c.FormValue("next"); next != "" && safeNext(next) == next {
-		form.Next = next
-	}
+	form.Next = formNext(c)
 	// A merged idea's panel shows neither form, so every message goes on top.
 	shown := map[string]bool{}
 	if idea.MergedIntoID == nil {
@@ -179,19 +181,4 @@ func sortedFields(ve *models.ValidationError) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// staffReturn is where a staff action goes back to: the form's `next`, else
-// (when allowed) the referring page of this site, else fallback. Only paths
-// on this site are followed.
-func (a *App) staffReturn(c *fiber.Ctx, fallback string, useReferer bool) string {
-	if next := c.FormValue("next"); next != "" && safeNext(next) == next {
-		return next
-	}
-	if useReferer {
-		if ref := a.refererPath(c); ref != "" {
-			return ref
-		}
-	}
-	return fallback
 }

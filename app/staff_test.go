@@ -49,11 +49,11 @@ func TestStaffFormsAreShownAgainWithWhatWasTyped(t *testing.T) {
 			next     string // the return path the forms must carry on
 		}{
 			{"unknown status", orig, "status", url.Values{"status": {"bogus"}, "response": {response}},
-				"staff-status-" + id(orig), "Choose one of the listed statuses.", ">" + escaped + "</textarea>", "open", orig.Path()},
+				"staff-status-" + id(orig), "Choose one of the listed statuses.", ">" + escaped + "</textarea>", "open", ideaPath(orig.ID, orig.Slug)},
 			{"duplicate status from triage", dup, "status", url.Values{"status": {"duplicate"}, "response": {response}, "next": {"/triage?sort=trending"}},
 				"staff-status-" + id(dup), "To mark a duplicate, merge it into the original idea.", ">" + escaped + "</textarea>", "under_review", "/triage?sort=trending"},
 			{"response too long", orig, "status", url.Values{"status": {"planned"}, "response": {long}},
-				"staff-response-" + id(orig), "Keep the response under", ">" + long + "</textarea>", "planned", orig.Path()},
+				"staff-response-" + id(orig), "Keep the response under", ">" + long + "</textarea>", "planned", ideaPath(orig.ID, orig.Slug)},
 			{"into not a number", dup, "merge", url.Values{"into": {"abc"}},
 				"staff-merge-" + id(dup), "Give the number or the link of the original idea.", `value="abc"`, "under_review", ""},
 			{"into hostile text", dup, "merge", url.Values{"into": {`<x & "y">`}},
@@ -119,9 +119,9 @@ func TestStaffFormsAreShownAgainWithWhatWasTyped(t *testing.T) {
 		if n := dbtest.Count(t, db, "SELECT count(*) FROM ideas WHERE id = ? AND response = ?", dup.ID, response); n != 1 {
 			t.Error("the corrected response was not stored as typed")
 		}
-		resp = c.post("/ideas/"+id(orig)+"/status", url.Values{"status": {"planned"}, "response": {"Planned."}, "next": {orig.Path()}})
+		resp = c.post("/ideas/"+id(orig)+"/status", url.Values{"status": {"planned"}, "response": {"Planned."}, "next": {ideaPath(orig.ID, orig.Slug)}})
 		wantStatus(t, resp, http.StatusSeeOther)
-		if loc := resp.Header.Get("Location"); loc != orig.Path() {
+		if loc := resp.Header.Get("Location"); loc != ideaPath(orig.ID, orig.Slug) {
 			t.Errorf("after the corrected status on the idea page, Location %q", loc)
 		}
 		resp = c.post("/ideas/"+id(dup)+"/merge", url.Values{"into": {id(orig)}, "next": {"/triage"}})

@@ -32,5 +32,5 @@ func (a *App) changeVote(c *fiber.Ctx, change func(ctx context.Context, db *mode
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(res)
 	}
-	return a.backTo(c, idea.Path())
+	return a.goBack(c, ideaPath(idea.ID, idea.Slug))
 }

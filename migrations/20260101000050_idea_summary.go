@@ -7,7 +7,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
-	"github.com/cluetrain/cluetrain/models/markdown"
+	"github.com/cluetrain/cluetrain/app/markdown"
 )
 
 // Lists show a stored plain-text summary of each idea's sanitized body, so

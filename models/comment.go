@@ -8,7 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cluetrain/cluetrain/models/markdown"
+	"github.com/cluetrain/cluetrain/app/markdown"
 )
 
 // Comment is a reply under an idea.

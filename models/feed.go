@@ -40,7 +40,7 @@ type FeedItem struct {
 	At        time.Time
 	IdeaID    int64
 	IdeaTitle string
-	IdeaPath  string
+	IdeaSlug  string
 	BoardName string
 	Actor     string // the actor's display name; "" when unknown
 
@@ -269,7 +269,7 @@ func FeedEvents(ctx context.Context, db *DB, q FeedQuery) ([]FeedItem, error) {
 			At:        r.CreatedAt.UTC(),
 			IdeaID:    r.IdeaID,
 			IdeaTitle: r.IdeaTitle,
-			IdeaPath:  (&Idea{ID: r.IdeaID, Slug: r.IdeaSlug}).Path(),
+			IdeaSlug:  r.IdeaSlug,
 			BoardName: r.BoardName,
 			Actor:     r.ActorName.String,
 		}

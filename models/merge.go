@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -19,29 +16,6 @@ type MergePayload struct {
 	Title      string `json:"title"`
 	Slug       string `json:"slug"`
 	VotesMoved int    `json:"votes_moved"`
-}
-
-// ParseIdeaRef reads an idea reference as staff type it: "12", "#12",
-// "/ideas/12/slug" or a full URL of an idea page. It returns 0 when the text
-// names no idea.
-func ParseIdeaRef(ref string) int64 {
-	ref = strings.TrimPrefix(strings.TrimSpace(ref), "#")
-	if ref == "" {
-		return 0
-	}
-	if u, err := url.Parse(ref); err == nil && strings.Contains(ref, "/") {
-		ref = u.Path
-		parts := strings.Split(strings.Trim(ref, "/"), "/")
-		if len(parts) < 2 || parts[0] != "ideas" {
-			return 0
-		}
-		ref = parts[1]
-	}
-	id, err := strconv.ParseInt(ref, 10, 64)
-	if err != nil || id <= 0 {
-		return 0
-	}
-	return id
 }
 
 // MergeIdea merges the duplicate into the original on behalf of a staff

@@ -12,17 +12,6 @@ import (
 	"github.com/cluetrain/cluetrain/models/dbtest"
 )
 
-func TestParseIdeaRef(t *testing.T) {
-	for ref, want := range map[string]int64{
-		"12": 12, " #7 ": 7, "/ideas/12/dark-mode": 12, "/ideas/12": 12,
-		"http://portal.test/ideas/34/x?y=1": 34, "": 0, "abc": 0, "/boards/3": 0, "-4": 0, "0": 0,
-	} {
-		if got := models.ParseIdeaRef(ref); got != want {
-			t.Errorf("ParseIdeaRef(%q) = %d, want %d", ref, got, want)
-		}
-	}
-}
-
 func TestMergeMovesVotersAndSubscribersExactly(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()

@@ -11,10 +11,10 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 
+	"github.com/cluetrain/cluetrain/app/markdown"
 	"github.com/cluetrain/cluetrain/migrations"
 	"github.com/cluetrain/cluetrain/models"
 	"github.com/cluetrain/cluetrain/models/dbtest"
-	"github.com/cluetrain/cluetrain/models/markdown"
 )
 
 // summaryMigration is the migration that adds and backfills ideas.summary.

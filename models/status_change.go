@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/cluetrain/cluetrain/models/markdown"
+	"github.com/cluetrain/cluetrain/app/markdown"
 )
 
 // MaxResponseLength bounds a staff response, in characters.

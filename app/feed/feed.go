@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/feeds"
 
-	"github.com/cluetrain/cluetrain/models/markdown"
+	"github.com/cluetrain/cluetrain/app/markdown"
 )
 
 // Format is a feed's document format, named by its file extension.

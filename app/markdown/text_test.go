@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cluetrain/cluetrain/models/markdown"
+	"github.com/cluetrain/cluetrain/app/markdown"
 )
 
 func TestPlainTextOfRenderedMarkdown(t *testing.T) {
