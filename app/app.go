@@ -34,6 +34,8 @@ type App struct {
 	providers []*oauth.Provider
 	mailer    *mail.Mailer
 	emails    *emailTemplates
+	queue     *queue
+	queueCfg  QueueConfig
 }
 
 // bodyLimit bounds every request body; larger ones get 413.
@@ -95,6 +97,8 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 	a.rows = newRowCache()
 
 	a.sessions = newSessionStore(cfg, db)
+	a.queue = newQueue(db, log, a.queueCfg)
+	a.registerJobs()
 
 	a.fiber = fiber.New(fiber.Config{
 		AppName:                 "Cluetrain",
@@ -122,12 +126,14 @@ func proxyHeader(cfg Config) string {
 // Handler exposes the Fiber app (for tests and the server).
 func (a *App) Handler() *fiber.App { return a.fiber }
 
-// Serve listens on addr and keeps the database tidy until ctx is
-// cancelled, then drains in-flight requests for at most drain.
+// Serve listens on addr and works the delivery queue until ctx is
+// cancelled, then drains in-flight requests for at most drain and lets the
+// deliveries under way finish.
 func (a *App) Serve(ctx context.Context, addr string, drain time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.fiber.Listen(addr) }()
-	go a.purgeLoop(ctx)
+	worked := make(chan struct{})
+	go func() { defer close(worked); a.queue.run(ctx) }()
 	a.log.Info("serving", "addr", addr, "base_url", a.cfg.BaseURL, "database", a.dbKind())
 	select {
 	case err := <-errc:
@@ -138,6 +144,9 @@ func (a *App) Serve(ctx context.Context, addr string, drain time.Duration) error
 	if err := a.fiber.ShutdownWithTimeout(drain); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// The queue stopped claiming when ctx ended; the deliveries under way
+	// finish (each within its lease) before the process goes.
+	<-worked
 	return nil
 }
 
@@ -146,22 +155,4 @@ func (a *App) dbKind() string {
 		return "postgres"
 	}
 	return "sqlite"
-}
-
-// purgeLoop deletes expired sessions and sign-in links every hour.
-func (a *App) purgeLoop(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := models.PurgeExpired(ctx, a.db); err != nil && ctx.Err() == nil {
-			a.log.Warn("purge expired sessions", "err", err)
-		} else if n > 0 {
-			a.log.Info("purged expired sessions and links", "rows", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

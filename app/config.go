@@ -125,8 +125,8 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTPURL != "" {
 		su, err := url.Parse(c.SMTPURL)
-		if err != nil || (su.Scheme != "smtp" && su.Scheme != "smtps") || su.Host == "" {
-			return &ConfigError{"SMTP_URL", "want smtp://user:pass@host:port or smtps://..."}
+		if err != nil || (su.Scheme != "smtp" && su.Scheme != "smtps" && su.Scheme != "smtp+plain") || su.Hostname() == "" {
+			return &ConfigError{"SMTP_URL", "want smtp://user:pass@host:port, smtps://... or smtp+plain://host:port"}
 		}
 		if c.MailFrom == "" {
 			return &ConfigError{"MAIL_FROM", "is required when SMTP_URL is set"}

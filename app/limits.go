@@ -31,6 +31,11 @@ var defaultRates = map[string]Rate{
 // Option adjusts an App at construction (tests use these).
 type Option func(*App)
 
+// WithQueue tunes the delivery queue's runner.
+func WithQueue(cfg QueueConfig) Option {
+	return func(a *App) { a.queueCfg = cfg }
+}
+
 // WithRates overrides some abuse limits by name.
 func WithRates(r map[string]Rate) Option {
 	return func(a *App) {

@@ -1,120 +1,18 @@
 package app
 
 import (
-	"bytes"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/cluetrain/cluetrain/models"
 	"github.com/cluetrain/cluetrain/models/dbtest"
 )
 
-// mailbox is a real SMTP server on loopback that keeps what it receives.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []received
-	addr string
-}
-
-type received struct {
-	from string
-	to   []string
-	data []byte
-}
-
-type smtpSession struct {
-	box *mailbox
-	cur received
-}
-
-func (s *smtpSession) Reset()                                      { s.cur = received{} }
-func (s *smtpSession) Logout() error                               { return nil }
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error { s.cur.from = from; return nil }
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.cur.to = append(s.cur.to, to)
-	return nil
-}
-
-func (s *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.cur.data = b
-	s.box.mu.Lock()
-	s.box.msgs = append(s.box.msgs, s.cur)
-	s.box.mu.Unlock()
-	return nil
-}
-
-func startSMTP(t *testing.T) *mailbox {
-	t.Helper()
-	box := &mailbox{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{box: box}, nil }))
-	srv.Domain = "mail.test"
-	srv.ReadTimeout = 10 * time.Second
-	srv.WriteTimeout = 10 * time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	box.addr = ln.Addr().String()
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return box
-}
-
-func (b *mailbox) messages() []received {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]received(nil), b.msgs...)
-}
-
 var linkRe = regexp.MustCompile(`http://portal\.test/login/email/[A-Za-z0-9_-]+`)
-
-// textOf decodes a received message and returns its subject and its
-// plain-text part.
-func textOf(t *testing.T, raw []byte) (subject, text string) {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	subject = msg.Header.Get("Subject")
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || !strings.HasPrefix(mt, "multipart/") {
-		t.Fatalf("message is %q, want multipart", mt)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			break
-		}
-		var r io.Reader = p
-		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-			r = quotedprintable.NewReader(p)
-		}
-		body, _ := io.ReadAll(r)
-		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
-			text = string(body)
-		}
-	}
-	return subject, text
-}
 
 func TestEmailLinkOverSMTPSignsInOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {

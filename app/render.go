@@ -2,6 +2,8 @@ package app
 
 import (
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/cluetrain/cluetrain/models"
 )
 
 // render shows a page inside the main layout with the data every page needs.
@@ -11,6 +13,14 @@ func (a *App) render(c *fiber.Ctx, status int, page string, data fiber.Map) erro
 	}
 	user := currentUser(c)
 	data["User"] = user
+	data["Unread"] = 0
+	if user != nil {
+		n, err := models.UnreadCount(c.UserContext(), a.db, user.ID)
+		if err != nil {
+			return err
+		}
+		data["Unread"] = n
+	}
 	data["CSRF"] = a.csrfToken(c)
 	data["Path"] = c.Path()
 	data["RequestURI"] = string(c.Request().RequestURI())

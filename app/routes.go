@@ -38,6 +38,11 @@ func (a *App) routes() {
 	r.Get("/boards/:slug/feed.:format", noCookies, a.showBoardFeed)
 	r.Get("/ideas/:id/feed.:format", noCookies, a.showIdeaFeed)
 
+	// One-click unsubscribe comes from mail providers, with no cookie and
+	// no CSRF token: the signed link is the authority (see unsubscribe.go).
+	r.Get("/unsubscribe/:token", noCookies, a.showUnsubscribe)
+	r.Post("/unsubscribe/:token", noCookies, a.unsubscribe)
+
 	r.Use(a.loadUser)
 	r.Use(a.checkCSRF)
 
@@ -70,7 +75,15 @@ func (a *App) routes() {
 	r.Post("/roadmap/move", a.requireStaff, a.moveRoadmapCard)
 	r.Get("/changelog", a.showChangelog)
 
+	// A person's notifications and mail settings.
+	r.Get("/notifications", a.requireUser, a.showNotifications)
+	r.Post("/notifications/read", a.requireUser, a.markNotificationsRead)
+	r.Get("/settings", a.requireUser, a.showSettings)
+	r.Post("/settings", a.requireUser, a.saveSettings)
+
 	// Admin.
+	r.Get("/admin/deliveries", a.requireAdmin, a.showDeliveries)
+	r.Post("/admin/deliveries/:id/retry", a.requireAdmin, a.retryDelivery)
 	r.Get("/admin", a.requireAdmin, a.showAdmin)
 	r.Post("/admin/boards", a.requireAdmin, a.createBoard)
 	r.Post("/admin/boards/:id", a.requireAdmin, a.updateBoard)

@@ -14,17 +14,12 @@ func (a *App) templateFuncs() template.FuncMap {
 	return template.FuncMap{
 		"asset": a.assets.url,
 		// safe marks HTML that was sanitized when it was written.
-		"safe":    func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec // stored HTML is sanitized on write
-		"ago":     func(t time.Time) string { return ago(a.db.Now(), t) },
-		"date":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
-		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"excerpt": htmlExcerpt,
-		"plural": func(n int, one, many string) string {
-			if n == 1 {
-				return one
-			}
-			return many
-		},
+		"safe":     func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec // stored HTML is sanitized on write
+		"ago":      func(t time.Time) string { return ago(a.db.Now(), t) },
+		"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"excerpt":  htmlExcerpt,
+		"plural":   plural,
 		"url":      a.cfg.URL,
 		"ideaPath": ideaPath,
 		"add":      func(a, b int) int { return a + b },

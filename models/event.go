@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -63,6 +64,13 @@ func recordEvent(ctx context.Context, tx bun.IDB, at time.Time, kind string, ide
 	}
 	if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
 		return fmt.Errorf("record %s: %w", kind, err)
+	}
+	if notifies(kind) {
+		// The followers hear of it once the change is committed; the job
+		// is committed with it, so they hear of it even if this process
+		// dies the moment after.
+		_, err := enqueue(ctx, tx, at, NewJob{Kind: JobNotify, Key: "notify:" + strconv.FormatInt(ev.ID, 10), Args: EventArgs{EventID: ev.ID}})
+		return err
 	}
 	return nil
 }

@@ -96,7 +96,8 @@ func mergeTx(ctx context.Context, tx bun.Tx, now time.Time, dup, orig *Idea, dup
 	}
 	_, err = tx.NewRaw(`INSERT INTO subscriptions (idea_id, user_id, created_at)
 		SELECT ?, d.user_id, ? FROM subscriptions AS d
-		WHERE d.idea_id = ? AND NOT EXISTS (SELECT 1 FROM subscriptions AS o WHERE o.idea_id = ? AND o.user_id = d.user_id)`,
+		WHERE d.idea_id = ? AND d.unfollowed_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM subscriptions AS o WHERE o.idea_id = ? AND o.user_id = d.user_id)`,
 		orig.ID, now, dup.ID, orig.ID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("move subscribers: %w", err)

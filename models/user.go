@@ -28,6 +28,26 @@ type User struct {
 	Role          string     `bun:"role"`
 	BlockedAt     *time.Time `bun:"blocked_at"`
 	CreatedAt     time.Time  `bun:"created_at"`
+
+	// What the person wants mailed (notifications are kept in the portal
+	// either way): status changes and responses, comments, and for staff
+	// a daily digest of new ideas.
+	NotifyStatus   bool `bun:"notify_status,default:true"`
+	NotifyComments bool `bun:"notify_comments,default:true"`
+	NotifyDigest   bool `bun:"notify_digest"`
+}
+
+// Mailable reports whether mail may be sent to the person: they have an
+// address someone vouched for.
+func (u *User) Mailable() bool { return u.Email != nil && *u.Email != "" && u.EmailVerified }
+
+// WantsMailAbout reports whether the person wants mail about events of
+// the kind.
+func (u *User) WantsMailAbout(kind string) bool {
+	if kind == EventCommented {
+		return u.NotifyComments
+	}
+	return u.NotifyStatus
 }
 
 // IsStaff reports whether the user answers for the company (staff or admin).

@@ -18,13 +18,16 @@ type Vote struct {
 	CreatedAt time.Time `bun:"created_at"`
 }
 
-// Subscription is a user following an idea.
+// Subscription is a user following an idea, or, once they unfollow it, the
+// memory that they did (so that voting or commenting again does not make
+// them follow it again).
 type Subscription struct {
 	bun.BaseModel `bun:"table:subscriptions"`
 
-	IdeaID    int64     `bun:"idea_id,pk"`
-	UserID    int64     `bun:"user_id,pk"`
-	CreatedAt time.Time `bun:"created_at"`
+	IdeaID       int64      `bun:"idea_id,pk"`
+	UserID       int64      `bun:"user_id,pk"`
+	CreatedAt    time.Time  `bun:"created_at"`
+	UnfollowedAt *time.Time `bun:"unfollowed_at"`
 }
 
 // VoteResult is where a user's vote stands after voting or unvoting.
@@ -66,7 +69,8 @@ func lockVoteTarget(ctx context.Context, db *DB, tx bun.Tx, ideaID int64) (*vote
 
 // VoteFor records the user's vote for the idea. Voting twice is harmless: the
 // vote row is unique, and the counter and trend score change, in the same
-// transaction, only when a row was really inserted. Ideas that are done,
+// transaction, only when a row was really inserted. A new vote follows the
+// idea, unless the voter unfollowed it before. Ideas that are done,
 // closed or merged refuse new votes with a RuleError.
 func VoteFor(ctx context.Context, db *DB, ideaID, userID int64) (VoteResult, error) {
 	var res VoteResult
@@ -102,7 +106,7 @@ func VoteFor(ctx context.Context, db *DB, ideaID, userID int64) (VoteResult, err
 		if err != nil {
 			return fmt.Errorf("count vote: %w", err)
 		}
-		return nil
+		return subscribe(ctx, tx, ideaID, userID, now)
 	})
 	if err != nil {
 		return VoteResult{}, fmt.Errorf("vote for idea %d: %w", ideaID, err)
@@ -176,17 +180,19 @@ func VotedIdeaIDs(ctx context.Context, db *DB, userID int64, ideaIDs []int64) (m
 	return voted, nil
 }
 
-// Subscribe makes the user follow the idea; following twice is harmless.
+// Subscribe makes the user follow the idea, even one they unfollowed
+// before; following twice is harmless.
 func Subscribe(ctx context.Context, db *DB, ideaID, userID int64) error {
-	err := db.inTx(ctx, func(tx bun.Tx) error {
-		return subscribe(ctx, tx, ideaID, userID, db.Now())
-	})
+	_, err := db.bun.NewInsert().Model(&Subscription{IdeaID: ideaID, UserID: userID, CreatedAt: db.Now()}).
+		On("CONFLICT (idea_id, user_id) DO UPDATE").Set("unfollowed_at = NULL").Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("subscribe to idea %d: %w", ideaID, err)
+		return fmt.Errorf("subscribe to idea %d: %w", ideaID, mapErr(err))
 	}
 	return nil
 }
 
+// subscribe follows the idea on the user's behalf, because they posted,
+// voted or commented, unless they unfollowed it before.
 func subscribe(ctx context.Context, tx bun.IDB, ideaID, userID int64, now time.Time) error {
 	_, err := tx.NewInsert().Model(&Subscription{IdeaID: ideaID, UserID: userID, CreatedAt: now}).
 		On("CONFLICT (idea_id, user_id) DO NOTHING").Exec(ctx)
@@ -196,10 +202,12 @@ func subscribe(ctx context.Context, tx bun.IDB, ideaID, userID int64, now time.T
 	return nil
 }
 
-// Unsubscribe stops the user following the idea.
+// Unsubscribe stops the user following the idea, and remembers it: taking
+// part again does not make them follow it again.
 func Unsubscribe(ctx context.Context, db *DB, ideaID, userID int64) error {
-	_, err := db.bun.NewDelete().Model((*Subscription)(nil)).
-		Where("idea_id = ?", ideaID).Where("user_id = ?", userID).Exec(ctx)
+	now := db.Now()
+	_, err := db.bun.NewInsert().Model(&Subscription{IdeaID: ideaID, UserID: userID, CreatedAt: now, UnfollowedAt: &now}).
+		On("CONFLICT (idea_id, user_id) DO UPDATE").Set("unfollowed_at = EXCLUDED.unfollowed_at").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("unsubscribe from idea %d: %w", ideaID, mapErr(err))
 	}
@@ -209,7 +217,7 @@ func Unsubscribe(ctx context.Context, db *DB, ideaID, userID int64) error {
 // IsSubscribed reports whether the user follows the idea.
 func IsSubscribed(ctx context.Context, db *DB, ideaID, userID int64) (bool, error) {
 	n, err := db.bun.NewSelect().Model((*Subscription)(nil)).
-		Where("idea_id = ?", ideaID).Where("user_id = ?", userID).Count(ctx)
+		Where("idea_id = ?", ideaID).Where("user_id = ?", userID).Where("unfollowed_at IS NULL").Count(ctx)
 	if err != nil {
 		return false, fmt.Errorf("is subscribed: %w", mapErr(err))
 	}
