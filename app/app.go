@@ -96,6 +96,10 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 
 	a.sessions = newSessionStore(cfg, db)
 
+	// Fiber believes forwarded protocol and host headers only from the
+	// trusted proxies. It is given no ProxyHeader, with which c.IP() would
+	// answer X-Forwarded-For as the client wrote it: the client address
+	// comes from clientIP.
 	a.fiber = fiber.New(fiber.Config{
 		AppName:                 "Cluetrain",
 		ErrorHandler:            a.handleError,
@@ -106,17 +110,9 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 		DisableStartupMessage:   true,
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
-		ProxyHeader:             proxyHeader(cfg),
 	})
 	a.routes()
 	return a, nil
-}
-
-func proxyHeader(cfg Config) string {
-	if len(cfg.TrustedProxies) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }
 
 // Handler exposes the Fiber app (for tests and the server).

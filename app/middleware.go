@@ -65,7 +65,7 @@ func (a *App) logRequests(c *fiber.Ctx) error {
 		"path", c.Path(),
 		"status", status,
 		"ms", float64(time.Since(start).Microseconds())/1000,
-		"ip", c.IP(),
+		"ip", a.clientIP(c),
 	)
 	return err
 }
