@@ -61,7 +61,7 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	}
 	if status >= 500 {
-		a.log.Error("request failed", "id", c.Locals(localRequestID), "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+		a.log.Error("request failed", "id", c.Locals(localRequestID), "method", c.Method(), "path", loggedPath(c), "status", status, "err", err)
 	}
 	if status == fiber.StatusServiceUnavailable || status == fiber.StatusTooManyRequests {
 		if c.GetRespHeader(fiber.HeaderRetryAfter) == "" {

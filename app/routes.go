@@ -83,7 +83,8 @@ func (a *App) routes() {
 	signinIP := a.limit("signin-ip", a.clientIP)
 	r.Get("/login", a.showLogin)
 	r.Post("/login/email", a.requireCSRF, signinIP, a.limit("signin-email", byEmail), a.sendLoginLink)
-	r.Get("/login/email/:token", signinIP, a.useLoginLink)
+	r.Get("/login/email/:token", signinIP, a.useLoginLink) // and HEAD, which spends nothing
+	r.Post("/login/email/:token", a.requireCSRF, signinIP, a.confirmLoginLink)
 	r.Get("/auth/:provider", signinIP, a.beginAuth)
 	r.Get("/auth/:provider/callback", signinIP, a.finishAuth)
 	r.Post("/logout", a.requireCSRF, a.logout)
