@@ -31,9 +31,11 @@ type App struct {
 	rates    map[string]Rate
 	fiber    *fiber.App
 
-	providers []*oauth.Provider
-	mailer    *mail.Mailer
-	emails    *emailTemplates
+	providers   []*oauth.Provider
+	avatarHosts []string
+	csp         string // the Content-Security-Policy of every response
+	mailer      *mail.Mailer
+	emails      *emailTemplates
 }
 
 // bodyLimit bounds every request body; larger ones get 413.
@@ -63,6 +65,8 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 	for _, o := range opts {
 		o(a)
 	}
+	a.avatarHosts = avatarHosts(a.providers)
+	a.csp = contentSecurityPolicy(a.avatarHosts)
 	for _, p := range a.providers {
 		// Discovery is retried at the first sign-in if the provider is
 		// down now.

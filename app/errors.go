@@ -57,7 +57,7 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		msg = friendly(status)
 	}
 	if !reached {
-		c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
+		c.Set(fiber.HeaderContentSecurityPolicy, a.csp)
 		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	}
 	if status >= 500 {

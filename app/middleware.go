@@ -21,14 +21,22 @@ const (
 // contentSecurityPolicy allows our own scripts and stylesheets only. Inline
 // style attributes are allowed for status colours, which come from the
 // statuses table; user-written HTML never keeps a style attribute (the
-// sanitizer drops it). Avatars may come from OAuth providers over https.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; " +
-	"img-src 'self' https: data:; font-src 'self'; connect-src 'self'; form-action 'self'; " +
-	"frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+// sanitizer drops it). Images come from the portal itself and from the
+// picture hosts of the sign-in providers (see avatarURL), never from a host
+// a post names.
+func contentSecurityPolicy(avatarHosts []string) string {
+	img := "'self' data:"
+	for _, h := range avatarHosts {
+		img += " https://" + h
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; " +
+		"img-src " + img + "; font-src 'self'; connect-src 'self'; form-action 'self'; " +
+		"frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+}
 
 func (a *App) securityHeaders() fiber.Handler {
 	cfg := helmet.Config{
-		ContentSecurityPolicy:     contentSecurityPolicy,
+		ContentSecurityPolicy:     a.csp,
 		ReferrerPolicy:            "strict-origin-when-cross-origin",
 		PermissionPolicy:          "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 		CrossOriginEmbedderPolicy: "unsafe-none", // provider avatars are not CORP-tagged

@@ -39,6 +39,9 @@ type Provider struct {
 	Name string
 	// Label is the text of its button.
 	Label string
+	// AvatarHosts are the hosts its profile pictures come from, over
+	// https; "*." matches any subdomain. Pictures elsewhere are not shown.
+	AvatarHosts []string
 
 	pkce     bool
 	verified func(goth.User) bool
@@ -115,7 +118,9 @@ func GitHub(key, secret, callback string, ep GitHubEndpoints) *Provider {
 		or(ep.Profile, github.ProfileURL), or(ep.Email, github.EmailURL),
 		"read:user", "user:email")
 	gp.HTTPClient = newClient()
-	return ready("github", "GitHub", gp, func(u goth.User) bool { return u.Email != "" })
+	p := ready("github", "GitHub", gp, func(u goth.User) bool { return u.Email != "" })
+	p.AvatarHosts = []string{"avatars.githubusercontent.com"}
+	return p
 }
 
 // Google signs in with Google, whose profile says whether the address is
@@ -123,7 +128,9 @@ func GitHub(key, secret, callback string, ep GitHubEndpoints) *Provider {
 func Google(key, secret, callback string) *Provider {
 	gp := google.New(key, secret, callback, "email", "profile")
 	gp.HTTPClient = newClient()
-	return ready("google", "Google", gp, func(u goth.User) bool { return truthy(u.RawData["verified_email"]) })
+	p := ready("google", "Google", gp, func(u goth.User) bool { return truthy(u.RawData["verified_email"]) })
+	p.AvatarHosts = []string{"*.googleusercontent.com"}
+	return p
 }
 
 // GitLab signs in with GitLab.com; an address counts as verified once
@@ -131,10 +138,13 @@ func Google(key, secret, callback string) *Provider {
 func GitLab(key, secret, callback string) *Provider {
 	gp := gitlab.NewCustomisedURL(key, secret, callback, gitlab.AuthURL, gitlab.TokenURL, "https://gitlab.com/api/v4/user", "read_user")
 	gp.HTTPClient = newClient()
-	return ready("gitlab", "GitLab", gp, func(u goth.User) bool {
+	p := ready("gitlab", "GitLab", gp, func(u goth.User) bool {
 		s, ok := u.RawData["confirmed_at"].(string)
 		return ok && s != ""
 	})
+	// GitLab serves uploaded pictures itself and others from Gravatar.
+	p.AvatarHosts = []string{"gitlab.com", "secure.gravatar.com"}
+	return p
 }
 
 func ready(name, label string, gp goth.Provider, verified func(goth.User) bool) *Provider {
@@ -145,6 +155,7 @@ func ready(name, label string, gp goth.Provider, verified func(goth.User) bool) 
 // OIDC signs in with any OpenID Connect provider, found by discovery from
 // its issuer URL. Discovery happens at the first sign-in (and again after a
 // failure), so a provider that is down does not stop the portal starting.
+// Its pictures may live anywhere, so none are shown.
 func OIDC(label, issuer, clientID, secret, callback string) *Provider {
 	if label == "" {
 		label = "OpenID Connect"
