@@ -1,12 +1,14 @@
 // Package oauth sets up the sign-in providers (GitHub, Google, GitLab and any
 // OpenID Connect provider) on goth, used directly: the caller keeps the state
 // and the provider's session data in its own session store. On top of goth it
-// adds PKCE for OpenID Connect and verifies the ID token's signature, issuer,
-// audience and expiry against the provider's published keys.
+// adds PKCE for OpenID Connect, sends a nonce, and verifies the ID token's
+// signature, issuer, audience, expiry and nonce against the provider's
+// published keys.
 package oauth
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -52,12 +54,13 @@ type Provider struct {
 	verifier *oidc.IDTokenVerifier
 }
 
-// Start is how a sign-in begins: send the browser to URL, and keep Session
-// and Verifier (with the state) until the callback.
+// Start is how a sign-in begins: send the browser to URL, and keep the rest
+// (with the state) until the callback, where Finish needs it.
 type Start struct {
 	URL      string
-	Session  string
-	Verifier string
+	Session  string // the provider's own session data
+	Verifier string // the PKCE code verifier
+	Nonce    string // OpenID Connect: the nonce the ID token must carry
 }
 
 // Config names the providers to set up; a provider without its key is left
@@ -211,7 +214,7 @@ func (p *Provider) provider(ctx context.Context) (goth.Provider, *oidc.IDTokenVe
 
 // Begin starts a sign-in carrying state.
 func (p *Provider) Begin(ctx context.Context, state string) (Start, error) {
-	gp, _, err := p.provider(ctx)
+	gp, idv, err := p.provider(ctx)
 	if err != nil {
 		return Start{}, err
 	}
@@ -224,38 +227,55 @@ func (p *Provider) Begin(ctx context.Context, state string) (Start, error) {
 		return Start{}, fmt.Errorf("%s: begin: %w", p.Name, err)
 	}
 	st := Start{URL: authURL, Session: sess.Marshal()}
+	extra := url.Values{}
 	if p.pkce {
 		st.Verifier = oauth2.GenerateVerifier()
+		extra.Set("code_challenge", oauth2.S256ChallengeFromVerifier(st.Verifier))
+		extra.Set("code_challenge_method", "S256")
+	}
+	if idv != nil {
+		// The ID token must echo this, so one issued for another sign-in
+		// (replayed, or injected with a stolen code) is refused.
+		st.Nonce = oauth2.GenerateVerifier()
+		extra.Set("nonce", st.Nonce)
+	}
+	if len(extra) > 0 {
 		u, err := url.Parse(authURL)
 		if err != nil {
 			return Start{}, fmt.Errorf("%s: auth URL: %w", p.Name, err)
 		}
 		q := u.Query()
-		q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(st.Verifier))
-		q.Set("code_challenge_method", "S256")
+		for k, v := range extra {
+			q[k] = v
+		}
 		u.RawQuery = q.Encode()
 		st.URL = u.String()
 	}
 	return st, nil
 }
 
-// ErrNoSubject is returned when a provider names nobody.
-var ErrNoSubject = errors.New("provider returned no user id")
+var (
+	// ErrNoSubject is returned when a provider names nobody.
+	ErrNoSubject = errors.New("provider returned no user id")
+	// ErrNonce is returned for an ID token issued for another sign-in.
+	ErrNonce = errors.New("ID token nonce does not match")
+)
 
 // Finish completes a sign-in from the callback's query (whose state the
-// caller has already checked) and returns who signed in.
-func (p *Provider) Finish(ctx context.Context, session, verifier string, query url.Values) (Profile, error) {
+// caller has already checked), given what Begin returned, and returns who
+// signed in.
+func (p *Provider) Finish(ctx context.Context, st Start, query url.Values) (Profile, error) {
 	gp, idv, err := p.provider(ctx)
 	if err != nil {
 		return Profile{}, err
 	}
-	sess, err := gp.UnmarshalSession(session)
+	sess, err := gp.UnmarshalSession(st.Session)
 	if err != nil {
 		return Profile{}, fmt.Errorf("%s: session: %w", p.Name, err)
 	}
 	params := url.Values{"code": {query.Get("code")}}
-	if verifier != "" {
-		params.Set("code_verifier", verifier)
+	if st.Verifier != "" {
+		params.Set("code_verifier", st.Verifier)
 	}
 	if _, err := sess.Authorize(gp, params); err != nil {
 		return Profile{}, fmt.Errorf("%s: exchange code: %w", p.Name, err)
@@ -272,6 +292,9 @@ func (p *Provider) Finish(ctx context.Context, session, verifier string, query u
 		tok, err := idv.Verify(ctx, raw)
 		if err != nil {
 			return Profile{}, fmt.Errorf("%s: ID token: %w", p.Name, err)
+		}
+		if st.Nonce == "" || subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(st.Nonce)) != 1 {
+			return Profile{}, fmt.Errorf("%s: %w", p.Name, ErrNonce)
 		}
 		subject = tok.Subject
 	}
