@@ -1,9 +1,11 @@
 // Package oauth sets up the sign-in providers (GitHub, Google, GitLab and any
 // OpenID Connect provider) on goth, used directly: the caller keeps the state
-// and the provider's session data in its own session store. On top of goth it
-// adds PKCE for OpenID Connect, sends a nonce, and verifies the ID token's
-// signature, issuer, audience, expiry and nonce against the provider's
-// published keys.
+// and the provider's session data in its own session store. goth builds the
+// authorize URL and reads the profile; on top of it this package uses PKCE
+// with every provider (exchanging the code itself, since goth's providers
+// other than OpenID Connect would drop the verifier), sends an OpenID
+// Connect nonce, and verifies the ID token's signature, issuer, audience,
+// expiry and nonce against the provider's published keys.
 package oauth
 
 import (
@@ -15,14 +17,10 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/markbates/goth"
 	"github.com/markbates/goth/providers/github"
-	"github.com/markbates/goth/providers/gitlab"
-	"github.com/markbates/goth/providers/google"
-	"github.com/markbates/goth/providers/openidConnect"
 	"golang.org/x/oauth2"
 )
 
@@ -45,13 +43,19 @@ type Provider struct {
 	// https; "*." matches any subdomain. Pictures elsewhere are not shown.
 	AvatarHosts []string
 
-	pkce     bool
 	verified func(goth.User) bool
-	setup    func(ctx context.Context) (goth.Provider, *oidc.IDTokenVerifier, error)
+	setup    func(ctx context.Context) (*backend, error)
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	b  *backend
+}
+
+// backend is a provider once set up (for OpenID Connect, after discovery).
+type backend struct {
 	goth     goth.Provider
-	verifier *oidc.IDTokenVerifier
+	exchange *oauth2.Config // the code is exchanged with this, and the PKCE verifier
+	client   *http.Client
+	verifier *oidc.IDTokenVerifier // OpenID Connect only
 }
 
 // Start is how a sign-in begins: send the browser to URL, and keep the rest
@@ -63,162 +67,34 @@ type Start struct {
 	Nonce    string // OpenID Connect: the nonce the ID token must carry
 }
 
-// Config names the providers to set up; a provider without its key is left
-// out.
-type Config struct {
-	BaseURL                        string
-	GitHubKey, GitHubSecret        string
-	GoogleKey, GoogleSecret        string
-	GitLabKey, GitLabSecret        string
-	OIDCIssuer, OIDCName           string
-	OIDCClientID, OIDCClientSecret string
-}
-
-// timeout bounds every request to a provider.
-const timeout = 10 * time.Second
-
-func newClient() *http.Client { return &http.Client{Timeout: timeout} }
-
-// CallbackURL is where a provider sends the browser back to.
-func CallbackURL(baseURL, name string) string { return baseURL + "/auth/" + name + "/callback" }
-
-// FromConfig returns the configured providers in button order.
-func FromConfig(cfg Config) []*Provider {
-	var ps []*Provider
-	if cfg.GitHubKey != "" {
-		ps = append(ps, GitHub(cfg.GitHubKey, cfg.GitHubSecret, CallbackURL(cfg.BaseURL, "github"), GitHubEndpoints{}))
-	}
-	if cfg.GoogleKey != "" {
-		ps = append(ps, Google(cfg.GoogleKey, cfg.GoogleSecret, CallbackURL(cfg.BaseURL, "google")))
-	}
-	if cfg.GitLabKey != "" {
-		ps = append(ps, GitLab(cfg.GitLabKey, cfg.GitLabSecret, CallbackURL(cfg.BaseURL, "gitlab")))
-	}
-	if cfg.OIDCIssuer != "" {
-		ps = append(ps, OIDC(cfg.OIDCName, cfg.OIDCIssuer, cfg.OIDCClientID, cfg.OIDCClientSecret, CallbackURL(cfg.BaseURL, "oidc")))
-	}
-	return ps
-}
-
-// GitHubEndpoints overrides GitHub's URLs (for GitHub Enterprise); empty
-// fields keep github.com's.
-type GitHubEndpoints struct {
-	Auth, Token, Profile, Email string
-}
-
-// GitHub signs in with GitHub. GitHub lets people publish only a verified
-// address, and goth otherwise asks for the primary verified one, so the
-// address it returns counts as verified.
-func GitHub(key, secret, callback string, ep GitHubEndpoints) *Provider {
-	or := func(v, def string) string {
-		if v != "" {
-			return v
-		}
-		return def
-	}
-	gp := github.NewCustomisedURL(key, secret, callback,
-		or(ep.Auth, github.AuthURL), or(ep.Token, github.TokenURL),
-		or(ep.Profile, github.ProfileURL), or(ep.Email, github.EmailURL),
-		"read:user", "user:email")
-	gp.HTTPClient = newClient()
-	p := ready("github", "GitHub", gp, func(u goth.User) bool { return u.Email != "" })
-	p.AvatarHosts = []string{"avatars.githubusercontent.com"}
-	return p
-}
-
-// Google signs in with Google, whose profile says whether the address is
-// verified.
-func Google(key, secret, callback string) *Provider {
-	gp := google.New(key, secret, callback, "email", "profile")
-	gp.HTTPClient = newClient()
-	p := ready("google", "Google", gp, func(u goth.User) bool { return truthy(u.RawData["verified_email"]) })
-	p.AvatarHosts = []string{"*.googleusercontent.com"}
-	return p
-}
-
-// GitLab signs in with GitLab.com; an address counts as verified once
-// GitLab has confirmed it.
-func GitLab(key, secret, callback string) *Provider {
-	gp := gitlab.NewCustomisedURL(key, secret, callback, gitlab.AuthURL, gitlab.TokenURL, "https://gitlab.com/api/v4/user", "read_user")
-	gp.HTTPClient = newClient()
-	p := ready("gitlab", "GitLab", gp, func(u goth.User) bool {
-		s, ok := u.RawData["confirmed_at"].(string)
-		return ok && s != ""
-	})
-	// GitLab serves uploaded pictures itself and others from Gravatar.
-	p.AvatarHosts = []string{"gitlab.com", "secure.gravatar.com"}
-	return p
-}
-
-func ready(name, label string, gp goth.Provider, verified func(goth.User) bool) *Provider {
-	gp.SetName(name)
-	return &Provider{Name: name, Label: label, goth: gp, verified: verified}
-}
-
-// OIDC signs in with any OpenID Connect provider, found by discovery from
-// its issuer URL. Discovery happens at the first sign-in (and again after a
-// failure), so a provider that is down does not stop the portal starting.
-// Its pictures may live anywhere, so none are shown.
-func OIDC(label, issuer, clientID, secret, callback string) *Provider {
-	if label == "" {
-		label = "OpenID Connect"
-	}
-	client := newClient()
-	p := &Provider{Name: "oidc", Label: label, pkce: true}
-	p.verified = func(u goth.User) bool { return truthy(u.RawData["email_verified"]) }
-	p.setup = func(ctx context.Context) (goth.Provider, *oidc.IDTokenVerifier, error) {
-		ctx = oidc.ClientContext(ctx, client)
-		op, err := oidc.NewProvider(ctx, strings.TrimRight(issuer, "/"))
-		if err != nil {
-			return nil, nil, fmt.Errorf("discover %s: %w", issuer, err)
-		}
-		var meta struct {
-			Issuer   string `json:"issuer"`
-			UserInfo string `json:"userinfo_endpoint"`
-		}
-		if err := op.Claims(&meta); err != nil {
-			return nil, nil, fmt.Errorf("discover %s: %w", issuer, err)
-		}
-		ep := op.Endpoint()
-		// Scopes in this order: some providers return an ID token only
-		// when openid comes first.
-		gp, err := openidConnect.NewCustomisedURL(clientID, secret, callback, ep.AuthURL, ep.TokenURL, meta.Issuer, meta.UserInfo, "", "openid", "profile", "email")
-		if err != nil {
-			return nil, nil, fmt.Errorf("set up %s: %w", issuer, err)
-		}
-		gp.HTTPClient = client
-		gp.SetName("oidc")
-		return gp, op.Verifier(&oidc.Config{ClientID: clientID}), nil
-	}
-	return p
-}
-
 // Prepare sets the provider up if it is not yet (OpenID Connect discovery).
 func (p *Provider) Prepare(ctx context.Context) error {
-	_, _, err := p.provider(ctx)
+	_, err := p.backend(ctx)
 	return err
 }
 
-func (p *Provider) provider(ctx context.Context) (goth.Provider, *oidc.IDTokenVerifier, error) {
+func (p *Provider) backend(ctx context.Context) (*backend, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.goth == nil {
-		gp, v, err := p.setup(ctx)
+	if p.b == nil {
+		b, err := p.setup(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		p.goth, p.verifier = gp, v
+		p.b = b
 	}
-	return p.goth, p.verifier, nil
+	return p.b, nil
 }
 
-// Begin starts a sign-in carrying state.
+// Begin starts a sign-in carrying state. Every provider is sent a PKCE
+// challenge, so a code that leaks on its way back (in a log, a referrer, a
+// proxy) is worth nothing without the verifier kept with the state.
 func (p *Provider) Begin(ctx context.Context, state string) (Start, error) {
-	gp, idv, err := p.provider(ctx)
+	b, err := p.backend(ctx)
 	if err != nil {
 		return Start{}, err
 	}
-	sess, err := gp.BeginAuth(state)
+	sess, err := b.goth.BeginAuth(state)
 	if err != nil {
 		return Start{}, fmt.Errorf("%s: begin: %w", p.Name, err)
 	}
@@ -226,31 +102,22 @@ func (p *Provider) Begin(ctx context.Context, state string) (Start, error) {
 	if err != nil {
 		return Start{}, fmt.Errorf("%s: begin: %w", p.Name, err)
 	}
-	st := Start{URL: authURL, Session: sess.Marshal()}
-	extra := url.Values{}
-	if p.pkce {
-		st.Verifier = oauth2.GenerateVerifier()
-		extra.Set("code_challenge", oauth2.S256ChallengeFromVerifier(st.Verifier))
-		extra.Set("code_challenge_method", "S256")
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return Start{}, fmt.Errorf("%s: auth URL: %w", p.Name, err)
 	}
-	if idv != nil {
+	st := Start{Session: sess.Marshal(), Verifier: oauth2.GenerateVerifier()}
+	q := u.Query()
+	q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(st.Verifier))
+	q.Set("code_challenge_method", "S256")
+	if b.verifier != nil {
 		// The ID token must echo this, so one issued for another sign-in
 		// (replayed, or injected with a stolen code) is refused.
 		st.Nonce = oauth2.GenerateVerifier()
-		extra.Set("nonce", st.Nonce)
+		q.Set("nonce", st.Nonce)
 	}
-	if len(extra) > 0 {
-		u, err := url.Parse(authURL)
-		if err != nil {
-			return Start{}, fmt.Errorf("%s: auth URL: %w", p.Name, err)
-		}
-		q := u.Query()
-		for k, v := range extra {
-			q[k] = v
-		}
-		u.RawQuery = q.Encode()
-		st.URL = u.String()
-	}
+	u.RawQuery = q.Encode()
+	st.URL = u.String()
 	return st, nil
 }
 
@@ -265,40 +132,41 @@ var (
 // caller has already checked), given what Begin returned, and returns who
 // signed in.
 func (p *Provider) Finish(ctx context.Context, st Start, query url.Values) (Profile, error) {
-	gp, idv, err := p.provider(ctx)
+	b, err := p.backend(ctx)
 	if err != nil {
 		return Profile{}, err
 	}
-	sess, err := gp.UnmarshalSession(st.Session)
+	sess, err := b.goth.UnmarshalSession(st.Session)
 	if err != nil {
 		return Profile{}, fmt.Errorf("%s: session: %w", p.Name, err)
 	}
-	params := url.Values{"code": {query.Get("code")}}
+	var opts []oauth2.AuthCodeOption
 	if st.Verifier != "" {
-		params.Set("code_verifier", st.Verifier)
+		opts = append(opts, oauth2.VerifierOption(st.Verifier))
 	}
-	if _, err := sess.Authorize(gp, params); err != nil {
+	tok, err := b.exchange.Exchange(context.WithValue(ctx, oauth2.HTTPClient, b.client), query.Get("code"), opts...)
+	if err != nil {
 		return Profile{}, fmt.Errorf("%s: exchange code: %w", p.Name, err)
 	}
+	if err := setTokens(sess, tok); err != nil {
+		return Profile{}, fmt.Errorf("%s: %w", p.Name, err)
+	}
 	subject := ""
-	if idv != nil {
-		raw := ""
-		if oidcSess, ok := sess.(*openidConnect.Session); ok {
-			raw = oidcSess.IDToken
-		}
+	if b.verifier != nil {
+		raw, _ := tok.Extra("id_token").(string)
 		if raw == "" {
 			return Profile{}, fmt.Errorf("%s: no ID token in the token response", p.Name)
 		}
-		tok, err := idv.Verify(ctx, raw)
+		idt, err := b.verifier.Verify(ctx, raw)
 		if err != nil {
 			return Profile{}, fmt.Errorf("%s: ID token: %w", p.Name, err)
 		}
-		if st.Nonce == "" || subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(st.Nonce)) != 1 {
+		if st.Nonce == "" || subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
 			return Profile{}, fmt.Errorf("%s: %w", p.Name, ErrNonce)
 		}
-		subject = tok.Subject
+		subject = idt.Subject
 	}
-	u, err := gp.FetchUser(sess)
+	u, err := b.goth.FetchUser(sess)
 	if errors.Is(err, github.ErrNoVerifiedGitHubPrimaryEmail) {
 		// Still a GitHub account, just one without an address to trust.
 		u.Email, err = "", nil
@@ -323,15 +191,4 @@ func (p *Provider) Finish(ctx context.Context, st Start, query url.Values) (Prof
 		Name:          name,
 		AvatarURL:     u.AvatarURL,
 	}, nil
-}
-
-// truthy reads a JSON boolean that some providers send as a string.
-func truthy(v any) bool {
-	switch b := v.(type) {
-	case bool:
-		return b
-	case string:
-		return b == "true"
-	}
-	return false
 }
