@@ -59,6 +59,9 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	if !reached {
 		c.Set(fiber.HeaderContentSecurityPolicy, a.csp)
 		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		if a.cfg.Secure() {
+			c.Set(fiber.HeaderStrictTransportSecurity, hsts)
+		}
 	}
 	if status >= 500 {
 		a.log.Error("request failed", "id", c.Locals(localRequestID), "method", c.Method(), "path", loggedPath(c), "status", status, "err", err)

@@ -34,6 +34,9 @@ func contentSecurityPolicy(avatarHosts []string) string {
 		"frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 }
 
+// hsts keeps browsers on https for two years once they have seen it.
+const hsts = "max-age=63072000; includeSubDomains"
+
 func (a *App) securityHeaders() fiber.Handler {
 	cfg := helmet.Config{
 		ContentSecurityPolicy:     a.csp,
@@ -44,10 +47,17 @@ func (a *App) securityHeaders() fiber.Handler {
 		CrossOriginResourcePolicy: "same-origin",
 		XFrameOptions:             "DENY",
 	}
-	if a.cfg.Secure() {
-		cfg.HSTSMaxAge = 63072000
+	h := helmet.New(cfg)
+	if !a.cfg.Secure() {
+		return h
 	}
-	return helmet.New(cfg)
+	// Helmet sends HSTS only on requests that arrived over TLS, and behind
+	// a proxy that ends TLS none do. The portal's public address is what
+	// says whether it is served over https.
+	return func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderStrictTransportSecurity, hsts)
+		return h(c)
+	}
 }
 
 func requestID() fiber.Handler {
