@@ -31,11 +31,13 @@ type App struct {
 	rates    map[string]Rate
 	fiber    *fiber.App
 
-	providers []*oauth.Provider
-	mailer    *mail.Mailer
-	emails    *emailTemplates
-	queue     *queue
-	queueCfg  QueueConfig
+	providers   []*oauth.Provider
+	avatarHosts []string
+	csp         string // the Content-Security-Policy of every response
+	mailer      *mail.Mailer
+	emails      *emailTemplates
+	queue       *queue
+	queueCfg    QueueConfig
 }
 
 // bodyLimit bounds every request body; larger ones get 413.
@@ -65,6 +67,8 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 	for _, o := range opts {
 		o(a)
 	}
+	a.avatarHosts = avatarHosts(a.providers)
+	a.csp = contentSecurityPolicy(a.avatarHosts)
 	for _, p := range a.providers {
 		// Discovery is retried at the first sign-in if the provider is
 		// down now.
@@ -100,6 +104,10 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 	a.queue = newQueue(db, log, a.queueCfg)
 	a.registerJobs()
 
+	// Fiber believes forwarded protocol and host headers only from the
+	// trusted proxies. It is given no ProxyHeader, with which c.IP() would
+	// answer X-Forwarded-For as the client wrote it: the client address
+	// comes from clientIP.
 	a.fiber = fiber.New(fiber.Config{
 		AppName:                 "Cluetrain",
 		ErrorHandler:            a.handleError,
@@ -110,17 +118,9 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 		DisableStartupMessage:   true,
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
-		ProxyHeader:             proxyHeader(cfg),
 	})
 	a.routes()
 	return a, nil
-}
-
-func proxyHeader(cfg Config) string {
-	if len(cfg.TrustedProxies) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }
 
 // Handler exposes the Fiber app (for tests and the server).

@@ -2,7 +2,7 @@ package app
 
 import (
 	"fmt"
-	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,9 +40,11 @@ type Config struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 
-	// PortNumber and Base are derived from Port and BaseURL by Validate.
-	PortNumber int      `env:"-"`
-	Base       *url.URL `env:"-"`
+	// PortNumber, Base and TrustedNets are derived from Port, BaseURL and
+	// TrustedProxies by Validate.
+	PortNumber  int            `env:"-"`
+	Base        *url.URL       `env:"-"`
+	TrustedNets []netip.Prefix `env:"-"`
 }
 
 // ConfigError names the variable that is wrong and why.
@@ -132,13 +134,20 @@ func (c *Config) Validate() error {
 			return &ConfigError{"MAIL_FROM", "is required when SMTP_URL is set"}
 		}
 	}
-	for _, p := range c.TrustedProxies {
+	c.TrustedNets = nil
+	for i, p := range c.TrustedProxies {
 		p = strings.TrimSpace(p)
-		if net.ParseIP(p) == nil {
-			if _, _, err := net.ParseCIDR(p); err != nil {
+		c.TrustedProxies[i] = p
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil || addr.Zone() != "" {
 				return &ConfigError{"TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or CIDR range", p)}
 			}
+			addr = addr.Unmap()
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
 		}
+		c.TrustedNets = append(c.TrustedNets, prefix.Masked())
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -11,10 +11,18 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// CSRF protection is a signed double-submit token: a random value lives in an
-// HttpOnly cookie and every form carries HMAC(secret, value). It needs no
-// server-side state, so it works across instances and costs no query, and it
-// is issued only to pages that render a form (feeds never get a cookie).
+// CSRF tokens are bound to what the request signs in with. A request that
+// carries a session cookie gets HMAC(secret, its session id): the id lives
+// only in that browser's HttpOnly cookie, so a page elsewhere cannot compute
+// the token, not even one able to plant cookies for this host (a sibling
+// subdomain, or a network attacker on plain http where the __Host- prefix is
+// not used). Signing in starts a session with a new id, so every token issued
+// before dies with it. A visitor without a session has nothing to forge, but
+// the sign-in and sign-out forms still carry a token: HMAC of a random value
+// in an HttpOnly browser cookie, issued with the first form. Tokens need no
+// server-side state, so they work across instances and cost no query, and
+// they are issued only to pages that render a form (feeds never get a
+// cookie).
 const (
 	csrfField  = "_csrf"
 	csrfHeader = "X-CSRF-Token"
@@ -27,14 +35,30 @@ func (a *App) csrfCookieName() string {
 	return "cluetrain_csrf"
 }
 
-func (a *App) csrfSign(value string) string {
+// csrfFor is the token for a request carrying these cookie values (either
+// may be empty), or "" when it carries neither.
+func (a *App) csrfFor(session, browser string) string {
+	var bound string
+	switch {
+	case session != "":
+		bound = "session:" + session
+	case browser != "":
+		bound = "browser:" + browser
+	default:
+		return ""
+	}
 	m := hmac.New(sha256.New, a.secret)
-	m.Write([]byte("csrf:" + value))
+	m.Write([]byte("csrf:" + bound))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// csrfToken returns the token for this request's forms, issuing the cookie
-// if the visitor has none.
+// expectedCSRF is the token this request must carry.
+func (a *App) expectedCSRF(c *fiber.Ctx) string {
+	return a.csrfFor(c.Cookies(sessionCookieName(a.cfg)), c.Cookies(a.csrfCookieName()))
+}
+
+// csrfToken returns the token for this request's forms, issuing the browser
+// cookie to a visitor who has neither it nor a session.
 func (a *App) csrfToken(c *fiber.Ctx) string {
 	if t, ok := c.Locals(localCSRF).(string); ok {
 		return t
@@ -42,15 +66,16 @@ func (a *App) csrfToken(c *fiber.Ctx) string {
 	if c.Locals(localNoCookies) != nil {
 		return ""
 	}
-	value := c.Cookies(a.csrfCookieName())
-	if len(value) < 32 {
+	session := c.Cookies(sessionCookieName(a.cfg))
+	browser := c.Cookies(a.csrfCookieName())
+	if session == "" && len(browser) < 32 {
 		var err error
-		if value, err = randomToken(); err != nil {
+		if browser, err = randomToken(); err != nil {
 			return ""
 		}
 		c.Cookie(&fiber.Cookie{
 			Name:     a.csrfCookieName(),
-			Value:    value,
+			Value:    browser,
 			Path:     "/",
 			HTTPOnly: true,
 			Secure:   a.cfg.Secure(),
@@ -58,7 +83,7 @@ func (a *App) csrfToken(c *fiber.Ctx) string {
 			MaxAge:   int((365 * 24 * time.Hour).Seconds()),
 		})
 	}
-	t := a.csrfSign(value)
+	t := a.csrfFor(session, browser)
 	c.Locals(localCSRF, t)
 	return t
 }
@@ -81,12 +106,12 @@ func (a *App) checkCSRF(c *fiber.Ctx) error {
 
 // requireCSRF refuses any request without a valid token: 403.
 func (a *App) requireCSRF(c *fiber.Ctx) error {
-	value := c.Cookies(a.csrfCookieName())
+	want := a.expectedCSRF(c)
 	sent := c.Get(csrfHeader)
 	if sent == "" {
 		sent = c.FormValue(csrfField)
 	}
-	if value == "" || sent == "" || !hmac.Equal([]byte(sent), []byte(a.csrfSign(value))) {
+	if want == "" || sent == "" || !hmac.Equal([]byte(sent), []byte(want)) {
 		return fiber.NewError(fiber.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
 	}
 	return c.Next()

@@ -44,7 +44,8 @@ func (e *emailTemplates) render(name string, data any) (text, html string, err e
 }
 
 // mailLoginLink sends the link, or without SMTP_URL writes it to the log so
-// that a portal can be tried without a mail server.
+// that a portal can be tried without a mail server. That line is the only
+// place a token is ever logged.
 func (a *App) mailLoginLink(ctx context.Context, email, link string) error {
 	text, html, err := a.emails.render("login_link", map[string]any{
 		"Link": link, "Site": a.cfg.Base.Host, "BaseURL": a.cfg.BaseURL,
@@ -54,7 +55,7 @@ func (a *App) mailLoginLink(ctx context.Context, email, link string) error {
 		return err
 	}
 	if a.mailer == nil {
-		a.log.Warn("SMTP_URL is not set, so the sign-in link is written here instead of being emailed", "email", email, "link", link)
+		a.log.Info("SMTP_URL is not set, so the sign-in link is written here instead of being emailed", "email", email, "link", link)
 		return nil
 	}
 	return a.mailer.Send(ctx, mail.Message{

@@ -57,11 +57,14 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 		msg = friendly(status)
 	}
 	if !reached {
-		c.Set(fiber.HeaderContentSecurityPolicy, contentSecurityPolicy)
+		c.Set(fiber.HeaderContentSecurityPolicy, a.csp)
 		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		if a.cfg.Secure() {
+			c.Set(fiber.HeaderStrictTransportSecurity, hsts)
+		}
 	}
 	if status >= 500 {
-		a.log.Error("request failed", "id", c.Locals(localRequestID), "method", c.Method(), "path", c.Path(), "status", status, "err", err)
+		a.log.Error("request failed", "id", c.Locals(localRequestID), "method", c.Method(), "path", loggedPath(c), "status", status, "err", err)
 	}
 	if status == fiber.StatusServiceUnavailable || status == fiber.StatusTooManyRequests {
 		if c.GetRespHeader(fiber.HeaderRetryAfter) == "" {

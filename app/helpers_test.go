@@ -78,8 +78,10 @@ func (ta *testApp) client() *client {
 	return c
 }
 
-// csrf is the token that goes with the client's cookie.
-func (c *client) csrf() string { return c.ta.csrfSign(c.cookies[c.ta.csrfCookieName()]) }
+// csrf is the token that goes with the client's cookies.
+func (c *client) csrf() string {
+	return c.ta.csrfFor(c.cookies[sessionCookieName(c.ta.cfg)], c.cookies[c.ta.csrfCookieName()])
+}
 
 // do sends a request through the app and records cookies it sets.
 func (c *client) do(req *http.Request) *http.Response {

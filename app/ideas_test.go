@@ -292,8 +292,18 @@ func TestFollowingAnIdea(t *testing.T) {
 			t.Errorf("%d subscriptions", n)
 		}
 		wantStatus(t, b.post("/ideas/1/unsubscribe", nil), http.StatusSeeOther)
-		if n := dbtest.Count(t, db, "SELECT count(*) FROM subscriptions WHERE idea_id = 1 AND user_id = ?", bob.ID); n != 0 {
+		// The unfollow is remembered, so that voting later does not follow
+		// again; following again is an explicit choice.
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM subscriptions WHERE idea_id = 1 AND user_id = ? AND unfollowed_at IS NULL", bob.ID); n != 0 {
 			t.Errorf("%d subscriptions after unsubscribing", n)
+		}
+		wantStatus(t, b.post("/ideas/1/vote", nil), http.StatusSeeOther)
+		if page := wantStatus(t, b.get(loc), http.StatusOK); !strings.Contains(page, `action="/ideas/1/subscribe"`) {
+			t.Error("voting followed the idea again after an unfollow")
+		}
+		wantStatus(t, b.post("/ideas/1/subscribe", nil), http.StatusSeeOther)
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM subscriptions WHERE idea_id = 1 AND user_id = ? AND unfollowed_at IS NULL", bob.ID); n != 1 {
+			t.Errorf("%d subscriptions after following again", n)
 		}
 	})
 }

@@ -77,10 +77,6 @@ func (a *App) limit(name string, key func(c *fiber.Ctx) string) fiber.Handler {
 	})
 }
 
-// byIP keys a limit on the client address (X-Forwarded-For is believed only
-// from TRUSTED_PROXIES).
-func byIP(c *fiber.Ctx) string { return c.IP() }
-
 // byUser keys a limit on the signed-in user.
 func byUser(c *fiber.Ctx) string {
 	if u := currentUser(c); u != nil {

@@ -23,7 +23,9 @@ func (a *App) render(c *fiber.Ctx, status int, page string, data fiber.Map) erro
 	}
 	data["CSRF"] = a.csrfToken(c)
 	data["Path"] = c.Path()
-	data["RequestURI"] = string(c.Request().RequestURI())
+	if _, ok := data["RequestURI"]; !ok {
+		data["RequestURI"] = string(c.Request().RequestURI())
+	}
 	data["BaseURL"] = a.cfg.BaseURL
 	if _, ok := data["Title"]; !ok {
 		data["Title"] = ""

@@ -48,9 +48,9 @@ func (a *App) routes() {
 
 	// Ideas. Each abuse limit is built once, so a limit shared by two
 	// routes (vote and unvote) counts both.
-	ideaLimits := []fiber.Handler{a.limit("idea-user", byUser), a.limit("idea-ip", byIP)}
-	voteLimits := []fiber.Handler{a.limit("vote-user", byUser), a.limit("vote-ip", byIP)}
-	commentLimits := []fiber.Handler{a.limit("comment-user", byUser), a.limit("comment-ip", byIP)}
+	ideaLimits := []fiber.Handler{a.limit("idea-user", byUser), a.limit("idea-ip", a.clientIP)}
+	voteLimits := []fiber.Handler{a.limit("vote-user", byUser), a.limit("vote-ip", a.clientIP)}
+	commentLimits := []fiber.Handler{a.limit("comment-user", byUser), a.limit("comment-ip", a.clientIP)}
 	r.Get("/", a.showHome)
 	r.Get("/ideas/new", a.requireWriter, a.newIdea)
 	r.Get("/ideas/similar", a.similarIdeas)
@@ -93,10 +93,11 @@ func (a *App) routes() {
 
 	// Sign-in and out. Every sign-in endpoint is limited per client address;
 	// sending a link is also limited per address it is sent to.
-	signinIP := a.limit("signin-ip", byIP)
+	signinIP := a.limit("signin-ip", a.clientIP)
 	r.Get("/login", a.showLogin)
 	r.Post("/login/email", a.requireCSRF, signinIP, a.limit("signin-email", byEmail), a.sendLoginLink)
-	r.Get("/login/email/:token", signinIP, a.useLoginLink)
+	r.Get("/login/email/:token", signinIP, a.useLoginLink) // and HEAD, which spends nothing
+	r.Post("/login/email/:token", a.requireCSRF, signinIP, a.confirmLoginLink)
 	r.Get("/auth/:provider", signinIP, a.beginAuth)
 	r.Get("/auth/:provider/callback", signinIP, a.finishAuth)
 	r.Post("/logout", a.requireCSRF, a.logout)

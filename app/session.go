@@ -24,16 +24,21 @@ const (
 	sessSeen   = "seen"
 )
 
-func newSessionStore(cfg Config, db *models.DB) *session.Store {
-	name := "cluetrain_session"
+// sessionCookieName is the session cookie's name; over https it carries the
+// __Host- prefix, which browsers allow only on Secure, host-only cookies
+// with Path=/, so no sibling subdomain can set it.
+func sessionCookieName(cfg Config) string {
 	if cfg.Secure() {
-		// __Host- cookies must be Secure, host-only and Path=/.
-		name = "__Host-cluetrain_session"
+		return "__Host-cluetrain_session"
 	}
+	return "cluetrain_session"
+}
+
+func newSessionStore(cfg Config, db *models.DB) *session.Store {
 	return session.New(session.Config{
 		Storage:        models.NewSessionStorage(db),
 		Expiration:     sessionIdle,
-		KeyLookup:      "cookie:" + name,
+		KeyLookup:      "cookie:" + sessionCookieName(cfg),
 		CookiePath:     "/",
 		CookieSecure:   cfg.Secure(),
 		CookieHTTPOnly: true,

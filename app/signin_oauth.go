@@ -18,6 +18,7 @@ const (
 	sessOAuthState    = "oauth_state"
 	sessOAuthSession  = "oauth_session"
 	sessOAuthVerifier = "oauth_verifier"
+	sessOAuthNonce    = "oauth_nonce"
 	sessOAuthNext     = "oauth_next"
 )
 
@@ -36,8 +37,8 @@ func (a *App) provider(name string) *oauth.Provider {
 }
 
 // beginAuth sends the browser to the provider with a fresh random state,
-// kept in the session (with the PKCE verifier and where to go afterwards)
-// until the callback.
+// kept in the session (with the PKCE verifier, the nonce and where to go
+// afterwards) until the callback.
 func (a *App) beginAuth(c *fiber.Ctx) error {
 	p := a.provider(c.Params("provider"))
 	if p == nil {
@@ -63,6 +64,7 @@ func (a *App) beginAuth(c *fiber.Ctx) error {
 	sess.Set(sessOAuthState, state)
 	sess.Set(sessOAuthSession, start.Session)
 	sess.Set(sessOAuthVerifier, start.Verifier)
+	sess.Set(sessOAuthNonce, start.Nonce)
 	sess.Set(sessOAuthNext, safeNext(c.Query("next")))
 	if sess.Get(sessUserID) == nil {
 		sess.SetExpiry(oauthPending)
@@ -94,13 +96,15 @@ func (a *App) finishAuth(c *fiber.Ctx) error {
 	}
 	want, _ := sess.Get(sessOAuthState).(string)
 	provider, _ := sess.Get(sessOAuthProvider).(string)
-	gothSession, _ := sess.Get(sessOAuthSession).(string)
-	verifier, _ := sess.Get(sessOAuthVerifier).(string)
+	var start oauth.Start
+	start.Session, _ = sess.Get(sessOAuthSession).(string)
+	start.Verifier, _ = sess.Get(sessOAuthVerifier).(string)
+	start.Nonce, _ = sess.Get(sessOAuthNonce).(string)
 	next, _ := sess.Get(sessOAuthNext).(string)
 	if want == "" {
 		return errBadState
 	}
-	for _, k := range []string{sessOAuthProvider, sessOAuthState, sessOAuthSession, sessOAuthVerifier, sessOAuthNext} {
+	for _, k := range []string{sessOAuthProvider, sessOAuthState, sessOAuthSession, sessOAuthVerifier, sessOAuthNonce, sessOAuthNext} {
 		sess.Delete(k)
 	}
 	if sess.Get(sessUserID) == nil {
@@ -125,7 +129,7 @@ func (a *App) finishAuth(c *fiber.Ctx) error {
 	if err != nil {
 		return errBadState
 	}
-	profile, err := p.Finish(c.UserContext(), gothSession, verifier, query)
+	profile, err := p.Finish(c.UserContext(), start, query)
 	if err != nil {
 		a.log.Warn("sign-in with provider failed", "provider", p.Name, "err", err)
 		return a.renderLogin(c, fiber.StatusBadGateway, fiber.Map{

@@ -166,4 +166,3 @@ func parseMail(t *testing.T, raw []byte) parsedMail {
 	}
 	return out
 }
-

@@ -23,6 +23,7 @@ func (a *App) templateFuncs() template.FuncMap {
 		"url":      a.cfg.URL,
 		"ideaPath": ideaPath,
 		"add":      func(a, b int) int { return a + b },
+		"avatar":   a.avatarURL,
 	}
 }
 

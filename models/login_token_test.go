@@ -13,7 +13,7 @@ import (
 func TestLoginLinkWorksOnceUnderConcurrency(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
-		token, err := models.CreateLoginLink(ctx, db, "Racer@Example.com", "/roadmap")
+		token, err := models.CreateLoginLink(ctx, db, "Racer@Example.com", "/roadmap", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestSignInWithProviderRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		token, err := models.CreateLoginLink(ctx, db, "owner@example.com", "/")
+		token, err := models.CreateLoginLink(ctx, db, "owner@example.com", "/", "")
 		if err != nil {
 			t.Fatal(err)
 		}

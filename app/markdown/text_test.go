@@ -28,7 +28,7 @@ func TestPlainTextOfRenderedMarkdown(t *testing.T) {
 		{"table cells", "| a | b |\n|---|---|\n| c | d |", "a b c d"},
 		{"hard line break", "line one  \nline two", "line one line two"},
 		{"CJK", "日本語のテキスト。\n\n次の段落", "日本語のテキスト。 次の段落"},
-		{"image shows no text", "before ![alt text](https://example.com/a.png) after", "before after"},
+		{"an image reads as its alt text, the link it became", "before ![alt text](https://example.com/a.png) after", "before alt text after"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
