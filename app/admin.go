@@ -63,6 +63,7 @@ type adminView struct {
 	email       string
 	people      string
 	peopleError bool
+	peopleField string // the field the refusal is about: "email" or ""
 }
 
 // adminRoles are the roles an admin may give, as the form offers them.
@@ -134,6 +135,7 @@ func (a *App) renderAdmin(c *fiber.Ctx, status int, v adminView) error {
 		"Found":         found,
 		"PeopleMessage": v.people,
 		"PeopleError":   v.peopleError,
+		"PeopleField":   v.peopleField,
 		"Roles":         adminRoles,
 		"Statuses":      statuses,
 	})
@@ -236,26 +238,30 @@ func (a *App) changeUser(c *fiber.Ctx, action string, refuse func(target *models
 	change func(ctx context.Context, email string) (*models.User, error)) error {
 	ctx := c.UserContext()
 	email := strings.TrimSpace(c.FormValue("email"))
-	refused := func(msg string) error {
-		return a.renderAdmin(c, fiber.StatusUnprocessableEntity, adminView{email: email, people: msg, peopleError: true})
+	refused := func(field, msg string) error {
+		return a.renderAdmin(c, fiber.StatusUnprocessableEntity, adminView{email: email, people: msg, peopleError: true, peopleField: field})
 	}
 	if email == "" {
-		return refused("Enter the email address of an account.")
+		return refused("email", "Enter the email address of an account.")
 	}
 	target, err := models.UserByEmail(ctx, a.db, email)
 	if errors.Is(err, models.ErrNotFound) {
-		return refused("No account has the address " + email + ".")
+		return refused("email", "No account has the address "+email+".")
 	}
 	if err != nil {
 		return err
 	}
 	if msg := refuse(target); msg != "" {
-		return refused(msg)
+		return refused("", msg)
 	}
 	u, err := change(ctx, email)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
-		return refused(ve.Fields["role"])
+		// An address that is not verified is refused on the address.
+		if msg, ok := ve.Fields["email"]; ok {
+			return refused("email", msg)
+		}
+		return refused("", ve.Fields["role"])
 	}
 	if err != nil {
 		return err

@@ -210,15 +210,33 @@ type similarIdea struct {
 }
 
 // similarIdeas answers ?q= with up to five similar ideas: JSON for scripts
-// that ask for it, else an HTML fragment.
+// that ask for it, else an HTML fragment. With ?merge=ID (the staff merge
+// picker) it offers only ideas that idea may be merged into.
 func (a *App) similarIdeas(c *fiber.Ctx) error {
+	ctx, user := c.UserContext(), currentUser(c)
 	q := c.Query("q")
 	if len(q) > 1000 {
 		q = q[:1000]
 	}
-	ideas, err := models.SimilarIdeas(c.UserContext(), a.db, q, currentUser(c), models.SimilarLimit)
-	if err != nil {
-		return err
+	var ideas []models.Idea
+	if raw := c.Query("merge"); raw != "" {
+		id, err := parseID(raw)
+		if err != nil {
+			return err
+		}
+		dup, err := models.IdeaByID(ctx, a.db, id, user)
+		if err != nil {
+			return err
+		}
+		ideas, err = models.MergeTargets(ctx, a.db, q, dup, models.SimilarLimit)
+		if err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if ideas, err = models.SimilarIdeas(ctx, a.db, q, user, models.SimilarLimit); err != nil {
+			return err
+		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderVary, "Accept, Cookie")

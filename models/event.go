@@ -30,7 +30,9 @@ const (
 	EventBoardUpdated = "board.updated" // payload BoardPayload with what changed
 )
 
-// Event is one thing that happened.
+// Event is one thing that happened. Whether its effect was public (the
+// events.is_public column, which dates feeds) is decided by the database as
+// the row is written, so no writer can get it wrong; see FeedStamp.
 type Event struct {
 	bun.BaseModel `bun:"table:events"`
 

@@ -57,10 +57,17 @@ type FeedItem struct {
 	StaffComment bool
 }
 
-// FeedStamp says how fresh a feed is: the newest event in its scope. Every
-// kind of event counts, including ones the feed does not show (a comment
-// hidden, an idea merged), so that anything that changes a feed changes its
-// version.
+// FeedStamp says how fresh a feed is: the newest public event in its scope
+// (an idea's feed: the newest event of the idea, which is public). Every kind
+// of event counts, including ones the feed does not show (a comment hidden,
+// an idea merged, a board made private), so that anything that changes a
+// feed changes its version; but only events whose effect the public could
+// see, so that a feed's ETag, Last-Modified and updated time never tell when
+// something happened on a private board or to a hidden idea. Whether an
+// event is public is decided as it is written (see the migration that adds
+// events.is_public): hiding an idea, showing it again and changing a board's
+// privacy are public, and each is newer than every event whose visibility
+// it changed.
 type FeedStamp struct {
 	EventID int64     // 0 when the scope has no events
 	At      time.Time // the event's time; zero when EventID is 0
@@ -96,24 +103,28 @@ func FeedVersion(ctx context.Context, db *DB, q FeedQuery) (FeedStamp, error) {
 	var (
 		conds   []string
 		args    []any
-		newest  = "SELECT max(id) FROM events"
-		newArgs []any
+		newest  = "SELECT max(id) FROM events WHERE is_public = ?"
+		newArgs = []any{true}
 	)
 	publicBoard := "EXISTS (SELECT 1 FROM boards WHERE slug = ? AND is_private = ?)"
-	boardEvents := "SELECT max(id) FROM events WHERE board_id = (SELECT id FROM boards WHERE slug = ?)"
+	boardEvents := "SELECT max(id) FROM events WHERE board_id = (SELECT id FROM boards WHERE slug = ?) AND is_public = ?"
 	switch q.Feed {
 	case FeedBoard:
 		conds, args = append(conds, publicBoard), append(args, q.Board, false)
-		newest, newArgs = boardEvents, []any{q.Board}
+		newest, newArgs = boardEvents, []any{q.Board, true}
 	case FeedIdea:
 		conds = append(conds, "EXISTS (SELECT 1 FROM ideas AS i JOIN boards AS b ON b.id = i.board_id"+
 			" WHERE i.id = ? AND i.hidden_at IS NULL AND i.merged_into_id IS NULL AND b.is_private = ?)")
 		args = append(args, q.IdeaID, false)
+		// The idea is public (or the feed is not found), and so is its
+		// whole timeline: what happened to it while hidden or on a private
+		// board now shows on its page. Counting those events also renews
+		// the version when the idea comes back changed.
 		newest, newArgs = "SELECT max(id) FROM events WHERE idea_id = ?", []any{q.IdeaID}
 	case FeedIdeas:
 		if q.Board != "" {
 			conds, args = append(conds, publicBoard), append(args, q.Board, false)
-			newest, newArgs = boardEvents, []any{q.Board}
+			newest, newArgs = boardEvents, []any{q.Board, true}
 		}
 		if q.Status != "" {
 			conds, args = append(conds, "EXISTS (SELECT 1 FROM statuses WHERE slug = ?)"), append(args, q.Status)

@@ -135,14 +135,19 @@ func IdentitiesOf(ctx context.Context, db *DB, userID int64) ([]Identity, error)
 // accountForVerifiedEmail returns the account holding a verified address,
 // making one if there is none. An account that only claims the address
 // (unverified) loses it to the proven owner, who gets a fresh account:
-// whoever made the claim must not gain the owner's sign-ins.
+// whoever made the claim must not gain the owner's sign-ins. Only the
+// address moves. A role the claimant held goes too, to nobody: roles are
+// given by address, so one held by an account that never proved its address
+// was meant for the owner, and the owner's account earns its own (from
+// ADMIN_EMAILS, or from an admin, now that the address is proven).
 func accountForVerifiedEmail(ctx context.Context, tx bun.Tx, now time.Time, email, name string) (*User, bool, error) {
 	u, err := userByEmailTx(ctx, tx, email)
 	switch {
 	case err == nil && u.EmailVerified:
 		return u, false, nil
 	case err == nil:
-		if _, err := tx.NewUpdate().Model(u).Set("email = NULL").WherePK().Exec(ctx); err != nil {
+		_, err := tx.NewUpdate().Model(u).Set("email = NULL").Set("role = ?", RoleMember).WherePK().Exec(ctx)
+		if err != nil {
 			return nil, false, fmt.Errorf("release unverified address: %w", err)
 		}
 	case !errors.Is(err, ErrNotFound):

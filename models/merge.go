@@ -25,7 +25,8 @@ type MergePayload struct {
 // duplicate and it points to the original, and
 // both timelines record the merge. Ideas merged earlier into the duplicate
 // are pointed at the original too, so every pointer is one hop. Merging an
-// idea into itself, into a duplicate, or twice is refused. It returns the
+// idea into itself, into a duplicate, or twice is refused, and so is a merge
+// across a privacy boundary (see checkMergePrivacy). It returns the
 // original.
 func MergeIdea(ctx context.Context, db *DB, duplicateID, originalID int64, actor *User) (*Idea, error) {
 	if !actor.IsStaff() {
@@ -56,6 +57,9 @@ func MergeIdea(ctx context.Context, db *DB, duplicateID, originalID int64, actor
 		if err := checkMerge(dup, orig); err != nil {
 			return err
 		}
+		if err := checkMergePrivacy(ctx, tx, dup, orig); err != nil {
+			return err
+		}
 		return mergeTx(ctx, tx, db.Now(), dup, orig, dupStatus, actor)
 	})
 	if err != nil {
@@ -76,6 +80,36 @@ func checkMerge(dup, orig *Idea) error {
 		ve.Add("into", fmt.Sprintf("Idea #%d is itself a duplicate of idea #%d; merge into that one instead.", orig.ID, *orig.MergedIntoID))
 	case orig.HiddenAt != nil:
 		ve.Add("into", fmt.Sprintf("Idea #%d is hidden; choose a visible original.", orig.ID))
+	}
+	return ve.Err()
+}
+
+// checkMergePrivacy refuses merges across a privacy boundary. A merge moves
+// the whole discussion, staff notes included, and the voters and followers:
+// from a private board into a public idea it would publish what only staff
+// may read, and from a public idea into a private one it would leave its
+// voters following an idea they cannot see. Merging within one board, or
+// between public boards, is fine.
+func checkMergePrivacy(ctx context.Context, tx bun.Tx, dup, orig *Idea) error {
+	if dup.BoardID == orig.BoardID {
+		return nil
+	}
+	var boards []Board
+	if err := tx.NewSelect().Model(&boards).Where("id IN (?)", bun.List([]int64{dup.BoardID, orig.BoardID})).Scan(ctx); err != nil {
+		return fmt.Errorf("boards of the merge: %w", mapErr(err))
+	}
+	private := map[int64]bool{}
+	for _, b := range boards {
+		private[b.ID] = b.IsPrivate
+	}
+	var ve ValidationError
+	switch {
+	case private[dup.BoardID] && private[orig.BoardID]:
+		ve.Add("into", fmt.Sprintf("Idea #%d is on another private board; an idea on a private board merges only into one on the same board.", orig.ID))
+	case private[dup.BoardID]:
+		ve.Add("into", fmt.Sprintf("This idea is on a private board: merging it into idea #%d would make its private discussion public. Choose an original on the same board.", orig.ID))
+	case private[orig.BoardID]:
+		ve.Add("into", fmt.Sprintf("Idea #%d is on a private board, where this idea's voters and followers can't see it. Choose an original on a public board.", orig.ID))
 	}
 	return ve.Err()
 }

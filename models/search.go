@@ -284,17 +284,7 @@ func SearchIdeas(ctx context.Context, db *DB, q IdeaQuery) (IdeaPage, error) {
 // title or description shares words with text, best match first, so that
 // someone about to post can vote for an existing idea instead.
 func SimilarIdeas(ctx context.Context, db *DB, text string, viewer *User, limit int) ([]Idea, error) {
-	if limit <= 0 || limit > SimilarLimit {
-		limit = SimilarLimit
-	}
-	var terms []string
-	for _, t := range SearchTerms(text) {
-		if utf8.RuneCountInString(t) > 1 {
-			terms = append(terms, t)
-		}
-	}
-	// Suggestions come while the title is typed: its last word may be cut.
-	spec := searchSpec{terms: terms, any: true, prefix: true, sort: SortRelevance, limit: limit}
+	spec := searchSpec{}
 	if !viewer.IsStaff() {
 		private, err := privateBoardIDs(ctx, db.bun)
 		if err != nil {
@@ -302,6 +292,39 @@ func SimilarIdeas(ctx context.Context, db *DB, text string, viewer *User, limit 
 		}
 		spec.private = private
 	}
+	return similarIdeas(ctx, db, text, spec, limit)
+}
+
+// MergeTargets is SimilarIdeas for the staff picker that merges dup into an
+// original: it offers only ideas dup may merge into (see
+// checkMergePrivacy), those of its own board when that board is private,
+// else those of public boards. dup.Board must be loaded.
+func MergeTargets(ctx context.Context, db *DB, text string, dup *Idea, limit int) ([]Idea, error) {
+	spec := searchSpec{}
+	if dup.Board == nil || dup.Board.IsPrivate {
+		spec.boardID = dup.BoardID
+	} else {
+		private, err := privateBoardIDs(ctx, db.bun)
+		if err != nil {
+			return nil, fmt.Errorf("merge targets: %w", err)
+		}
+		spec.private = private
+	}
+	return similarIdeas(ctx, db, text, spec, limit)
+}
+
+// similarIdeas runs a suggestion search over the ideas spec leaves in.
+func similarIdeas(ctx context.Context, db *DB, text string, spec searchSpec, limit int) ([]Idea, error) {
+	if limit <= 0 || limit > SimilarLimit {
+		limit = SimilarLimit
+	}
+	for _, t := range SearchTerms(text) {
+		if utf8.RuneCountInString(t) > 1 {
+			spec.terms = append(spec.terms, t)
+		}
+	}
+	// Suggestions come while the title is typed: its last word may be cut.
+	spec.any, spec.prefix, spec.sort, spec.limit = true, true, SortRelevance, limit
 	hits, err := searchIDs(ctx, db, spec)
 	if err != nil {
 		return nil, fmt.Errorf("similar ideas: %w", err)

@@ -109,7 +109,11 @@ func ListUsers(ctx context.Context, db *DB) ([]User, error) {
 	return users, nil
 }
 
-// SetUserRole gives the account holding the address a role.
+// SetUserRole gives the account holding the address a role. Staff and admin
+// go only to an address its owner has proven: an account whose provider
+// did not vouch for its address may be anyone's, and would keep the role
+// when the real owner signs in and takes the address (see
+// accountForVerifiedEmail). Making an account a member is always allowed.
 func SetUserRole(ctx context.Context, db *DB, email, role string) (*User, error) {
 	switch role {
 	case RoleAdmin, RoleStaff, RoleMember:
@@ -118,26 +122,37 @@ func SetUserRole(ctx context.Context, db *DB, email, role string) (*User, error)
 		v.Add("role", fmt.Sprintf("%q is not a role: use admin, staff or member", role))
 		return nil, v
 	}
-	return updateUserByEmail(ctx, db, email, "role = ?", role)
+	return updateUserByEmail(ctx, db, email, role != RoleMember, "role = ?", role)
 }
 
 // BlockUser stops the account holding the address from writing; it can
-// still sign in and read.
+// still sign in and read. Like a role, a block goes only to a verified
+// address, so that it reaches the person the address names.
 func BlockUser(ctx context.Context, db *DB, email string) (*User, error) {
-	return updateUserByEmail(ctx, db, email, "blocked_at = COALESCE(blocked_at, ?)", db.Now())
+	return updateUserByEmail(ctx, db, email, true, "blocked_at = COALESCE(blocked_at, ?)", db.Now())
 }
 
-// UnblockUser lets a blocked account write again.
+// UnblockUser lets a blocked account write again, if its address is
+// verified.
 func UnblockUser(ctx context.Context, db *DB, email string) (*User, error) {
-	return updateUserByEmail(ctx, db, email, "blocked_at = NULL")
+	return updateUserByEmail(ctx, db, email, true, "blocked_at = NULL")
 }
 
-func updateUserByEmail(ctx context.Context, db *DB, email, set string, args ...any) (*User, error) {
+// updateUserByEmail changes the account holding the address. With verified,
+// an account whose address is not verified is refused with a
+// *ValidationError on "email".
+func updateUserByEmail(ctx context.Context, db *DB, email string, verified bool, set string, args ...any) (*User, error) {
 	var u *User
 	err := db.inTx(ctx, func(tx bun.Tx) error {
 		found, err := userByEmailTx(ctx, tx, email)
 		if err != nil {
 			return err
+		}
+		if verified && !found.EmailVerified {
+			v := &ValidationError{}
+			v.Add("email", fmt.Sprintf("The address %s is not verified: its account can't be given a role or blocked "+
+				"until its owner proves it by signing in with an emailed link or a provider that vouches for it.", found.EmailAddress()))
+			return v
 		}
 		if _, err := tx.NewUpdate().Model(found).Set(set, args...).WherePK().Exec(ctx); err != nil {
 			return err

@@ -190,7 +190,7 @@
     var q = field.value.trim();
     if (!list || q.length < 3 || /^[#\d\/]/.test(q)) return;
     timer = setTimeout(function () {
-      fetch("/ideas/similar?q=" + encodeURIComponent(q), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      fetch("/ideas/similar?q=" + encodeURIComponent(q) + "&merge=" + encodeURIComponent(field.dataset.ideaSearch), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : []; })
         .then(function (data) {
           var ideas = Array.isArray(data) ? data : (data && data.ideas) || [];

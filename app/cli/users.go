@@ -19,6 +19,9 @@ Commands:
   set-role EMAIL ROLE    make the account admin, staff or member
   block EMAIL            stop the account posting, voting and commenting (it can still read)
   unblock EMAIL          let a blocked account write again
+
+Roles other than member, blocks and unblocks go only to an address its
+owner has verified by signing in.
 `
 
 func runUsers(args []string, stdout, stderr io.Writer) int {
@@ -70,9 +73,13 @@ func runUsers(args []string, stdout, stderr io.Writer) int {
 	}
 	var ve *models.ValidationError
 	switch {
-	case errors.As(err, &ve):
+	case errors.As(err, &ve) && ve.Fields["role"] != "":
 		fmt.Fprintf(stderr, "cluetrain users %s: %s\n", sub, ve.Fields["role"])
 		return exitUsage
+	case errors.As(err, &ve):
+		// The address belongs to an account that never proved it.
+		fmt.Fprintf(stderr, "cluetrain users %s: %s\n", sub, ve.Fields["email"])
+		return exitFailed
 	case errors.Is(err, models.ErrNotFound):
 		fmt.Fprintf(stderr, "cluetrain users %s: no account has the address %s\n", sub, rest[0])
 		return exitFailed
