@@ -62,7 +62,7 @@ func TestAdminGivesRolesOnlyToVerifiedAddresses(t *testing.T) {
 
 		// Once the owner signs in with an emailed link, the address is
 		// theirs, and so is the role.
-		token, err := models.CreateLoginLink(ctx, db, "boss@example.com", "/")
+		token, err := models.CreateLoginLink(ctx, db, "boss@example.com", "/", "")
 		if err != nil {
 			t.Fatal(err)
 		}

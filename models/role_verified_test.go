@@ -75,7 +75,7 @@ func TestRolesAndBlocksGoOnlyToVerifiedAddresses(t *testing.T) {
 		}
 
 		// Once the owner proves the address, the admin's change reaches them.
-		token, err := models.CreateLoginLink(ctx, db, "boss@example.com", "/")
+		token, err := models.CreateLoginLink(ctx, db, "boss@example.com", "/", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestProvingAnAddressLeavesNoRoleWithTheClaimant(t *testing.T) {
 				return res
 			},
 			"link": func(email string) *models.SignedIn {
-				token, err := models.CreateLoginLink(ctx, db, email, "/")
+				token, err := models.CreateLoginLink(ctx, db, email, "/", "")
 				if err != nil {
 					t.Fatal(err)
 				}
