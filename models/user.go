@@ -35,6 +35,13 @@ type User struct {
 	NotifyStatus   bool `bun:"notify_status,default:true"`
 	NotifyComments bool `bun:"notify_comments,default:true"`
 	NotifyDigest   bool `bun:"notify_digest"`
+
+	// Who the person is to the company, from single sign-on, the API or
+	// OpenID Connect claims; staff see these, customers never see others'.
+	ExternalID *string `bun:"external_id"` // their id in the company's own app
+	Company    string  `bun:"company"`
+	Plan       string  `bun:"plan"`
+	MRRCents   int64   `bun:"mrr_cents"` // monthly recurring revenue, in cents
 }
 
 // Mailable reports whether mail may be sent to the person: they have an

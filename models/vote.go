@@ -13,9 +13,10 @@ import (
 type Vote struct {
 	bun.BaseModel `bun:"table:votes"`
 
-	IdeaID    int64     `bun:"idea_id,pk"`
-	UserID    int64     `bun:"user_id,pk"`
-	CreatedAt time.Time `bun:"created_at"`
+	IdeaID     int64     `bun:"idea_id,pk"`
+	UserID     int64     `bun:"user_id,pk"`
+	CreatedAt  time.Time `bun:"created_at"`
+	Importance string    `bun:"importance"` // "", "nice", "important" or "critical"
 }
 
 // Subscription is a user following an idea, or, once they unfollow it, the
