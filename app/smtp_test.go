@@ -24,6 +24,18 @@ type mailbox struct {
 	tempFail int             // refuse this many more messages with 451
 	rejected map[string]bool // refuse these recipients with 550
 	attempts int             // messages offered, taken or not
+	gate     chan struct{}   // when set, each message waits for it to close
+	arrived  chan struct{}   // told when a message waits at the gate
+}
+
+// holdMessages makes each message wait, once it has arrived, until the
+// returned function is called; arrivals are signalled on the channel.
+func (b *mailbox) holdMessages() (arrived <-chan struct{}, release func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.gate, b.arrived = make(chan struct{}), make(chan struct{}, 100)
+	gate := b.gate
+	return b.arrived, func() { close(gate) }
 }
 
 type received struct {
@@ -75,6 +87,13 @@ func (s *smtpSession) Data(r io.Reader) error {
 		return err
 	}
 	s.cur.data = b
+	s.box.mu.Lock()
+	gate, arrived := s.box.gate, s.box.arrived
+	s.box.mu.Unlock()
+	if gate != nil {
+		arrived <- struct{}{}
+		<-gate
+	}
 	s.box.mu.Lock()
 	defer s.box.mu.Unlock()
 	s.box.attempts++

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -73,7 +72,7 @@ func mailWanted(kind string) string {
 // its idea who may see the idea (the actor aside, blocked people aside), and
 // a mail job for each of those who want mail of that kind, all in one
 // transaction. Running it twice changes nothing. It returns how many people
-// were notified.
+// were newly notified.
 func NotifyFollowers(ctx context.Context, db *DB, eventID int64) (int, error) {
 	var notified int
 	err := db.inTx(ctx, func(tx bun.Tx) error {
@@ -101,59 +100,47 @@ func NotifyFollowers(ctx context.Context, db *DB, eventID int64) (int, error) {
 		if err != nil {
 			return err
 		}
-		var people []struct {
-			ID        int64 `bun:"id"`
-			WantsMail bool  `bun:"wants_mail"`
-		}
-		q := tx.NewSelect().TableExpr("subscriptions AS s").
+		// The followers to tell, chosen and written by the database itself:
+		// two statements, whatever the number of followers.
+		followers := tx.NewSelect().TableExpr("subscriptions AS s").
 			Join("JOIN users AS u ON u.id = s.user_id").
 			ColumnExpr("u.id").
 			ColumnExpr(mailWanted(ev.Kind)+" AND u.email IS NOT NULL AND u.email_verified AS wants_mail").
 			Where("s.idea_id = ?", *ev.IdeaID).
 			Where("s.unfollowed_at IS NULL").
-			Where("u.blocked_at IS NULL").
-			OrderExpr("u.id")
+			Where("u.blocked_at IS NULL")
 		if ev.ActorID != nil {
-			q = q.Where("u.id <> ?", *ev.ActorID)
+			followers = followers.Where("u.id <> ?", *ev.ActorID)
 		}
 		if staffOnly {
-			q = q.Where("u.role IN (?)", bun.In([]string{RoleStaff, RoleAdmin}))
-		}
-		if err := q.Scan(ctx, &people); err != nil {
-			return fmt.Errorf("followers of idea %d: %w", *ev.IdeaID, err)
+			followers = followers.Where("u.role IN (?)", bun.In([]string{RoleStaff, RoleAdmin}))
 		}
 		now := db.Now()
-		rows := make([]Notification, 0, len(people))
-		var mails []NewJob
-		for _, p := range people {
-			rows = append(rows, Notification{UserID: p.ID, EventID: ev.ID, IdeaID: &target, CreatedAt: now})
-			if p.WantsMail {
-				mails = append(mails, NewJob{
-					Kind: JobMail, Key: mailKey(ev.ID, p.ID),
-					Args: MailArgs{EventID: ev.ID, UserID: p.ID},
-				})
-			}
+		// "WHERE true" keeps SQLite from reading ON CONFLICT as a join's ON.
+		res, err := tx.NewRaw(`INSERT INTO notifications (user_id, event_id, idea_id, created_at)
+			SELECT f.id, ?, ?, ? FROM (?) AS f WHERE true
+			ON CONFLICT (user_id, event_id) DO NOTHING`, ev.ID, target, now, followers).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("record notifications: %w", err)
 		}
-		for i := 0; i < len(rows); i += 500 {
-			chunk := rows[i:min(i+500, len(rows))]
-			if _, err := tx.NewInsert().Model(&chunk).On("CONFLICT (user_id, event_id) DO NOTHING").Exec(ctx); err != nil {
-				return fmt.Errorf("record notifications: %w", err)
-			}
+		n, _ := res.RowsAffected()
+		// Each mail's key names the event and the person, so it is stored
+		// once however often this runs.
+		_, err = tx.NewRaw(`INSERT INTO jobs (kind, key, args, state, attempts, max_attempts, run_at, last_error, created_at)
+			SELECT ?, 'mail:' || ? || ':' || f.id, '{"event_id":' || ? || ',"user_id":' || f.id || '}', ?, 0, ?, ?, '', ?
+			FROM (?) AS f WHERE f.wants_mail
+			ON CONFLICT (key) DO NOTHING`,
+			JobMail, ev.ID, ev.ID, JobReady, DefaultMaxAttempts, now, now, followers).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("enqueue mail: %w", err)
 		}
-		if _, err := enqueueBatches(ctx, tx, now, mails); err != nil {
-			return err
-		}
-		notified = len(rows)
+		notified = int(n)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("notify followers of event %d: %w", eventID, err)
 	}
 	return notified, nil
-}
-
-func mailKey(eventID, userID int64) string {
-	return "mail:" + strconv.FormatInt(eventID, 10) + ":" + strconv.FormatInt(userID, 10)
 }
 
 // staffOnlyIdea reports whether only staff may see the idea (it is hidden,
