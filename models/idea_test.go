@@ -10,32 +10,12 @@ import (
 	"github.com/cluetrain/cluetrain/models/dbtest"
 )
 
-// postIdea creates an idea on the default board or fails the test.
-func postIdea(t testing.TB, db *models.DB, author *models.User, title, body string) *models.Idea {
-	t.Helper()
-	idea, err := models.CreateIdea(context.Background(), db, models.NewIdea{
-		Author: author, Board: "feature-requests", Title: title, Body: body,
-	})
-	if err != nil {
-		t.Fatalf("create idea %q: %v", title, err)
-	}
-	return idea
-}
-
-// privateBoard adds a staff-only board.
-func privateBoard(t testing.TB, db *models.DB) {
-	t.Helper()
-	if _, err := db.Bun().Exec("INSERT INTO boards (slug, name, is_private, position, created_at) VALUES ('internal', 'Internal', TRUE, 9, ?)", db.Now()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestCreateIdea(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		dbtest.FixClock(db)
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
-		idea := postIdea(t, db, ada, "  Dark   mode\tfor reports ", "Please add **dark** mode.\r\n\n<script>alert(1)</script>")
+		idea := dbtest.PostIdea(t, db, ada, "  Dark   mode\tfor reports ", "Please add **dark** mode.\r\n\n<script>alert(1)</script>")
 
 		if idea.Title != "Dark mode for reports" || idea.Slug != "dark-mode-for-reports" {
 			t.Errorf("title %q slug %q", idea.Title, idea.Slug)
@@ -69,7 +49,7 @@ func TestCreateIdeaValidation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
-		privateBoard(t, db)
+		dbtest.Board(t, db, "internal", true)
 		cases := []struct {
 			name   string
 			in     models.NewIdea
@@ -105,7 +85,7 @@ func TestCreateIdeaValidation(t *testing.T) {
 			t.Errorf("%d ideas stored after failures", n)
 		}
 		// The limits themselves are allowed; staff may post on private boards.
-		postIdea(t, db, ada, strings.Repeat("é", 120), strings.Repeat("x", 10000))
+		dbtest.PostIdea(t, db, ada, strings.Repeat("é", 120), strings.Repeat("x", 10000))
 		staff := dbtest.User(t, db, "Sam", "sam@example.com", models.RoleStaff)
 		if _, err := models.CreateIdea(ctx, db, models.NewIdea{Author: staff, Board: "internal", Title: "Staff only"}); err != nil {
 			t.Errorf("staff on private board: %v", err)
@@ -122,7 +102,7 @@ func TestCreateIdeaValidation(t *testing.T) {
 func TestCreateIdeaStoresHostileTextSafely(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
-		idea := postIdea(t, db, ada, "Nul\x00 byte and \xff bad UTF-8", "body\x00with nul")
+		idea := dbtest.PostIdea(t, db, ada, "Nul\x00 byte and \xff bad UTF-8", "body\x00with nul")
 		if strings.ContainsRune(idea.Title, 0) || strings.ContainsRune(idea.Body, 0) {
 			t.Errorf("NUL kept: %q %q", idea.Title, idea.Body)
 		}

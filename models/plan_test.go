@@ -81,7 +81,7 @@ func TestListAndSearchUseIndexes(t *testing.T) {
 		if _, err := models.Seed(ctx, db, models.SeedOptions{Users: 30, Ideas: 300, Votes: 2000, Seed: 1}); err != nil {
 			t.Fatal(err)
 		}
-		privateBoard(t, db)
+		dbtest.Board(t, db, "internal", true)
 		if _, err := db.Bun().Exec("ANALYZE"); err != nil {
 			t.Fatal(err)
 		}
@@ -89,16 +89,21 @@ func TestListAndSearchUseIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var boardID, statusID int64
-		_ = db.Bun().QueryRow("SELECT id FROM boards WHERE slug = 'feature-requests'").Scan(&boardID)
-		_ = db.Bun().QueryRow("SELECT id FROM statuses WHERE slug = 'open'").Scan(&statusID)
+		board, err := models.BoardBySlug(ctx, db, dbtest.DefaultBoard, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, err := models.StatusBySlug(ctx, db, "open")
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		var lists []models.IdeaQuery
 		for _, s := range []string{models.SortTrending, models.SortTop, models.SortNew, models.SortActive, models.SortDiscussed} {
 			lists = append(lists,
 				models.IdeaQuery{Sort: s, Viewer: viewer},
-				models.IdeaQuery{Sort: s, BoardID: boardID},
-				models.IdeaQuery{Sort: s, StatusID: statusID},
+				models.IdeaQuery{Sort: s, BoardID: board.ID},
+				models.IdeaQuery{Sort: s, StatusID: open.ID},
 			)
 		}
 		for _, q := range lists {
