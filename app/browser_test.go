@@ -415,16 +415,6 @@ func (s *browserSite) newTab() *browserSite {
 	return &tab
 }
 
-// journeyIdea posts an idea as author on the default board.
-func journeyIdea(t *testing.T, db *models.DB, author *models.User, title, body string) *models.Idea {
-	t.Helper()
-	idea, err := models.CreateIdea(context.Background(), db, models.NewIdea{Author: author, Board: "feature-requests", Title: title, Body: body})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idea
-}
-
 // addVoters gives the idea n votes from new members.
 func addVoters(t *testing.T, db *models.DB, idea *models.Idea, n int) {
 	t.Helper()
@@ -443,9 +433,9 @@ func addVoters(t *testing.T, db *models.DB, idea *models.Idea, n int) {
 func TestBrowserCustomerJourney(t *testing.T) {
 	db := dbtest.Open(t, "sqlite")
 	author := dbtest.User(t, db, "Sam Author", "sam@example.com", models.RoleMember)
-	csv := journeyIdea(t, db, author, "Export reports as CSV", "Finance wants the monthly report in a **spreadsheet**.")
-	journeyIdea(t, db, author, "Dark mode for the dashboard", "Easier on the eyes at night.")
-	journeyIdea(t, db, author, "Slack notifications for new replies", "")
+	csv := dbtest.PostIdea(t, db, author, "Export reports as CSV", "Finance wants the monthly report in a **spreadsheet**.")
+	dbtest.PostIdea(t, db, author, "Dark mode for the dashboard", "Easier on the eyes at night.")
+	dbtest.PostIdea(t, db, author, "Slack notifications for new replies", "")
 	// Nine votes, so that the customer's vote takes the count to two digits.
 	addVoters(t, db, csv, 9)
 	grace := dbtest.User(t, db, "Grace Hopper", "grace@example.com", models.RoleMember)
@@ -597,7 +587,7 @@ func (s *browserSite) followFeed(link, contentType, title string) {
 func TestBrowserVotingWithoutJavaScript(t *testing.T) {
 	db := dbtest.Open(t, "sqlite")
 	author := dbtest.User(t, db, "Sam Author", "sam@example.com", models.RoleMember)
-	idea := journeyIdea(t, db, author, "Keyboard shortcuts for triage", "J and K to move, V to vote.")
+	idea := dbtest.PostIdea(t, db, author, "Keyboard shortcuts for triage", "J and K to move, V to vote.")
 	addVoters(t, db, idea, 3)
 	ada := dbtest.User(t, db, "Ada Lovelace", "ada@example.com", models.RoleMember)
 	site := newBrowserSite(t, db, nil)
@@ -650,9 +640,9 @@ func TestBrowserVotingWithoutJavaScript(t *testing.T) {
 func TestBrowserStaffJourney(t *testing.T) {
 	db := dbtest.Open(t, "sqlite")
 	author := dbtest.User(t, db, "Sam Author", "sam@example.com", models.RoleMember)
-	sso := journeyIdea(t, db, author, "Single sign-on with SAML", "Our IT team requires SAML for every tool.")
+	sso := dbtest.PostIdea(t, db, author, "Single sign-on with SAML", "Our IT team requires SAML for every tool.")
 	addVoters(t, db, sso, 5)
-	other := journeyIdea(t, db, author, "Weekly digest email", "")
+	other := dbtest.PostIdea(t, db, author, "Weekly digest email", "")
 	addVoters(t, db, other, 2)
 	pat := dbtest.User(t, db, "Pat Manager", "pat@example.com", models.RoleStaff)
 	s := newBrowserSite(t, db, nil)
@@ -748,7 +738,7 @@ func TestBrowserUnvoteOnClosedIdea(t *testing.T) {
 	author := dbtest.User(t, db, "Ada Author", "ada@example.com", models.RoleMember)
 	staff := dbtest.User(t, db, "Pat Manager", "pat@example.com", models.RoleStaff)
 	voter := dbtest.User(t, db, "Vic Voter", "vic@example.com", models.RoleMember)
-	idea := journeyIdea(t, db, author, "Export invoices as PDF", "For the accountants.")
+	idea := dbtest.PostIdea(t, db, author, "Export invoices as PDF", "For the accountants.")
 	ctx := context.Background()
 	if _, err := models.VoteFor(ctx, db, idea.ID, voter.ID); err != nil {
 		t.Fatal(err)

@@ -106,9 +106,7 @@ func TestIdeaAddresses(t *testing.T) {
 		}
 		// Private boards and hidden ideas are not found by those who may not see them.
 		staff := dbtest.User(t, db, "Sam", "sam@example.com", models.RoleStaff)
-		if _, err := db.Bun().Exec("INSERT INTO boards (slug, name, is_private, position, created_at) VALUES ('internal', 'Internal', TRUE, 9, ?)", db.Now()); err != nil {
-			t.Fatal(err)
-		}
+		dbtest.Board(t, db, "internal", true)
 		sc := ta.client()
 		sc.signInAs(staff)
 		resp := sc.post("/ideas", url.Values{"title": {"Staff only"}, "board": {"internal"}})
@@ -202,7 +200,8 @@ func TestVotingOverHTTP(t *testing.T) {
 		wantStatus(t, bc.post("/ideas/1/comments", url.Values{"body": {"hi"}}), http.StatusForbidden)
 		wantStatus(t, bc.get(loc), http.StatusOK)
 
-		if _, err := db.Bun().Exec("UPDATE ideas SET status_id = (SELECT id FROM statuses WHERE slug = 'done')"); err != nil {
+		staff := dbtest.User(t, db, "Sam", "sam@example.com", models.RoleStaff)
+		if _, err := models.ChangeStatus(context.Background(), db, 1, staff, "done", ""); err != nil {
 			t.Fatal(err)
 		}
 		if got := voteJSON(t, b, "/ideas/1/vote", http.StatusConflict); !strings.Contains(fmt.Sprint(got["error"]), "no longer taking votes") {

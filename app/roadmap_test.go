@@ -24,10 +24,10 @@ func TestTriageToRoadmapToChangelog(t *testing.T) {
 		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
 		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
 		bob := dbtest.User(t, db, "Bob", "bob@example.com", models.RoleMember)
-		top := roadmapIdea(t, db, ann, "Dark mode", "open", "feature-requests")
-		roadmapIdea(t, db, ann, "CSV export", "planned", "feature-requests")
+		top := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Dark mode", Status: "open"})
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "CSV export", Status: "planned"})
 		for _, u := range []*models.User{ann, bob} {
-			roadmapVote(t, db, top, u, ta.clock.T.Add(-time.Hour))
+			dbtest.Vote(t, db, top, u, ta.clock.T.Add(-time.Hour))
 		}
 		sc := ta.client()
 		sc.signInAs(staff)
@@ -103,9 +103,9 @@ func TestStaffActionsAnswerRefusalsWithStatusCodes(t *testing.T) {
 		ta := newTestApp(t, db)
 		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
 		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
-		orig := roadmapIdea(t, db, ann, "Dark mode", "open", "feature-requests")
-		dup := roadmapIdea(t, db, ann, "Night theme", "open", "feature-requests")
-		roadmapVote(t, db, dup, ann, ta.clock.T)
+		orig := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Dark mode", Status: "open"})
+		dup := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Night theme", Status: "open"})
+		dbtest.Vote(t, db, dup, ann, ta.clock.T)
 		c := ta.client()
 		c.signInAs(staff)
 		statusOf := func(id int64) string { return fmt.Sprintf("/ideas/%d/status", id) }
@@ -200,10 +200,10 @@ func TestStaffRoutesRefuseEveryoneElse(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		orig := roadmapIdea(t, db, ann, "Dark mode", "planned", "feature-requests")
-		second := roadmapIdea(t, db, ann, "CSV export", "planned", "feature-requests")
-		dup := roadmapIdea(t, db, ann, "Night theme", "open", "feature-requests")
-		roadmapVote(t, db, dup, ann, ta.clock.T)
+		orig := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Dark mode", Status: "planned"})
+		second := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "CSV export", Status: "planned"})
+		dup := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Night theme", Status: "open"})
+		dbtest.Vote(t, db, dup, ann, ta.clock.T)
 		id := func(i *models.Idea) string { return strconv.FormatInt(i.ID, 10) }
 
 		actions := []gatedAction{
@@ -237,36 +237,38 @@ func TestRoadmapAndChangelogGolden(t *testing.T) {
 		checkGolden(t, "roadmap_empty.html", mainOf(t, wantStatus(t, empty.get("/roadmap"), http.StatusOK)))
 		checkGolden(t, "changelog_empty.html", mainOf(t, wantStatus(t, empty.get("/changelog"), http.StatusOK)))
 
-		ship := func(title, board, response string) {
+		general := dbtest.Board(t, db, dbtest.DefaultBoard, false)
+		internal := dbtest.Board(t, db, "internal", true)
+		ship := func(title string, board *models.Board, response string) {
 			t.Helper()
-			idea := roadmapIdea(t, db, ann, title, "open", board)
-			roadmapVote(t, db, idea, ann, ta.clock.T)
+			idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: title, Status: "open", Board: board})
+			dbtest.Vote(t, db, idea, ann, ta.clock.T)
 			ta.clock.Advance(26 * time.Hour)
 			if _, err := models.ChangeStatus(ctx, db, idea.ID, staff, "done", response); err != nil {
 				t.Fatal(err)
 			}
 		}
-		ship("CSV export", "feature-requests", "You can now export any report as **CSV** from its menu.")
-		ship("Internal admin tool", "internal", "Shipped for the team.")
-		ship("Keyboard shortcuts", "feature-requests", "Press `?` anywhere to see them.")
+		ship("CSV export", general, "You can now export any report as **CSV** from its menu.")
+		ship("Internal admin tool", internal, "Shipped for the team.")
+		ship("Keyboard shortcuts", general, "Press `?` anywhere to see them.")
 		// Only done items: the roadmap still reads well.
 		checkGolden(t, "roadmap_shipped_only.html", mainOf(t, wantStatus(t, empty.get("/roadmap"), http.StatusOK)))
 
 		for _, title := range []string{"Dark mode", "Webhooks"} {
-			idea := roadmapIdea(t, db, ann, title, "open", "feature-requests")
+			idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: title, Status: "open"})
 			if _, err := models.ChangeStatus(ctx, db, idea.ID, staff, "planned", "This is planned for "+title+"."); err != nil {
 				t.Fatal(err)
 			}
 		}
-		wip := roadmapIdea(t, db, ann, "Single sign-on", "open", "feature-requests")
+		wip := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Single sign-on", Status: "open"})
 		if _, err := models.ChangeStatus(ctx, db, wip.ID, staff, "in_progress", ""); err != nil {
 			t.Fatal(err)
 		}
-		spam := roadmapIdea(t, db, ann, "Buy cheap watches", "planned", "feature-requests")
+		spam := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Buy cheap watches", Status: "planned"})
 		if err := models.HideIdea(ctx, db, spam.ID, staff, true); err != nil {
 			t.Fatal(err)
 		}
-		roadmapIdea(t, db, ann, "Secret project", "planned", "internal")
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Secret project", Status: "planned", Board: internal})
 		page := wantStatus(t, empty.get("/roadmap"), http.StatusOK)
 		checkGolden(t, "roadmap.html", mainOf(t, page))
 		for _, never := range []string{"Internal admin tool", "Secret project", "Buy cheap watches"} {
@@ -301,7 +303,7 @@ func TestStaffPanelRenders(t *testing.T) {
 		ctx := context.Background()
 		ta := newTestApp(t, db)
 		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
-		idea := roadmapIdea(t, db, staff, "Dark mode", "under_review", "feature-requests")
+		idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: staff, Title: "Dark mode", Status: "under_review"})
 		loaded, err := models.IdeaByID(ctx, db, idea.ID, staff)
 		if err != nil {
 			t.Fatal(err)

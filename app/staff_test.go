@@ -27,9 +27,9 @@ func TestStaffFormsAreShownAgainWithWhatWasTyped(t *testing.T) {
 		ta := newTestApp(t, db)
 		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
 		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
-		orig := roadmapIdea(t, db, ann, "Dark mode", "open", "feature-requests")
-		dup := roadmapIdea(t, db, ann, "Night theme", "under_review", "feature-requests")
-		roadmapVote(t, db, dup, ann, ta.clock.T)
+		orig := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Dark mode", Status: "open"})
+		dup := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Night theme", Status: "under_review"})
+		dbtest.Vote(t, db, dup, ann, ta.clock.T)
 		c := ta.client()
 		c.signInAs(staff)
 		id := func(i *models.Idea) string { return strconv.FormatInt(i.ID, 10) }

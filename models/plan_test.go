@@ -82,9 +82,7 @@ func TestListAndSearchUseIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 		dbtest.Board(t, db, "internal", true)
-		if _, err := db.Bun().Exec("ANALYZE"); err != nil {
-			t.Fatal(err)
-		}
+		dbtest.Analyze(t, db)
 		viewer, err := models.UserByID(ctx, db, 5)
 		if err != nil {
 			t.Fatal(err)

@@ -111,6 +111,15 @@ func Count(t testing.TB, db *models.DB, query string, args ...any) int {
 	return n
 }
 
+// Analyze refreshes the query planner's statistics, as a database in use
+// has them, so that plans and timings are those of a real portal.
+func Analyze(t testing.TB, db *models.DB) {
+	t.Helper()
+	if _, err := db.Bun().Exec("ANALYZE"); err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
+}
+
 // Fixed is the clock tests run at.
 var Fixed = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 
