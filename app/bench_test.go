@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"log/slog"
 	"os"
@@ -141,7 +140,7 @@ func BenchmarkPortal(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			session := benchSession(b, db, user)
+			session := storeSession(b, db, user)
 			signedIn := "cluetrain_session=" + session + "; " + a.csrfCookieName() + "=" + string(bytes.Repeat([]byte("c"), 43))
 
 			type page struct{ name, path, cookie string }
@@ -241,20 +240,4 @@ func checkHomePage(b *testing.B, handler fasthttp.RequestHandler, req *fasthttp.
 	if got := bytes.Contains(html, []byte(`action="/logout"`)); got != signedIn {
 		b.Fatalf("signed in: %v, want %v", got, signedIn)
 	}
-}
-
-// benchSession stores a session for the user, as a sign-in leaves it, and
-// returns the cookie value.
-func benchSession(b *testing.B, db *models.DB, u *models.User) string {
-	b.Helper()
-	data := map[string]interface{}{sessUserID: u.ID, sessSeen: db.Now().Unix()}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&data); err != nil {
-		b.Fatal(err)
-	}
-	id := fmt.Sprintf("bench-session-%d-%d", u.ID, time.Now().UnixNano())
-	if err := models.NewSessionStorage(db).Set(id, buf.Bytes(), sessionIdle); err != nil {
-		b.Fatal(err)
-	}
-	return id
 }
