@@ -414,22 +414,86 @@ func liveMarkup(page string) []string {
 	}
 }
 
+// unmarkedLinks lists the links in stored HTML that lack the rel="nofollow"
+// the sanitizer puts on every link it lets through.
+func unmarkedLinks(stored string) []string {
+	var bad []string
+	z := html.NewTokenizer(strings.NewReader(stored))
+	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
+		if tok := z.Token(); tok.Data == "a" && tt == html.StartTagToken {
+			rel := ""
+			for _, at := range tok.Attr {
+				if at.Key == "rel" {
+					rel = at.Val
+				}
+			}
+			if !strings.Contains(" "+rel+" ", " nofollow ") {
+				bad = append(bad, tok.String())
+			}
+		}
+	}
+	return bad
+}
+
+// TestXSSComesOutInert writes the corpus as an idea, a staff response and
+// comments, then checks both the HTML stored for each and the pages that
+// show it.
 func TestXSSComesOutInert(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
-		// The checker itself sees live markup.
+		// The checkers themselves see live markup.
 		if n := len(liveMarkup(`<a href=" JaVa Script:x">x</a><p onclick="x"><script>x</script>`)); n != 3 {
 			t.Fatalf("checker found %d of 3 live pieces", n)
 		}
+		if n := len(unmarkedLinks(`<a href="/x" rel="nofollow">x</a><a href="" rel="ugc">y</a>`)); n != 1 {
+			t.Fatalf("link checker found %d of 1 unmarked links", n)
+		}
 		ta := newTestApp(t, db)
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
+		sam := dbtest.User(t, db, "Sam", "sam@example.com", models.RoleStaff)
 		c := ta.client()
 		c.signInAs(ada)
 		body := strings.Join(xssCorpus, "\n\n")
-		loc := postIdea(t, c, `<script>alert("title")</script>`, body)
+		const title = `<script>alert("title")</script>`
+		loc := postIdea(t, c, title, body)
 		for _, x := range xssCorpus {
 			wantStatus(t, c.post("/ideas/1/comments", url.Values{"body": {x}}), http.StatusSeeOther)
 		}
-		for _, viewer := range []*client{ta.client(), c} {
+		staff := ta.client()
+		staff.signInAs(sam)
+		wantStatus(t, staff.post("/ideas/1/status", url.Values{"status": {"planned"}, "response": {body}}), http.StatusSeeOther)
+
+		// What is stored: the title as typed (it is text), and HTML with
+		// nothing live in it, every link marked.
+		idea := dbtest.Reload(t, db, 1)
+		if idea.Title != title {
+			t.Errorf("stored title %q, want it as typed", idea.Title)
+		}
+		stored := map[string]string{"body_html": idea.BodyHTML, "response_html": idea.ResponseHTML}
+		comments, err := models.IdeaComments(context.Background(), db, idea.ID, sam)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(comments) != len(xssCorpus) {
+			t.Fatalf("%d comments stored, want %d", len(comments), len(xssCorpus))
+		}
+		for i, cm := range comments {
+			stored[fmt.Sprintf("comment %d body_html", i+1)] = cm.BodyHTML
+		}
+		// The seven links in the corpus that say "click" lose their
+		// targets, not their text.
+		for _, h := range []string{idea.BodyHTML, idea.ResponseHTML} {
+			if n := strings.Count(h, "<p>click</p>"); n != 7 {
+				t.Errorf("the text of the links is kept %d times, want 7: %q", n, h)
+			}
+		}
+		for name, h := range stored {
+			for _, bad := range append(liveMarkup(h), unmarkedLinks(h)...) {
+				t.Errorf("stored %s contains %s", name, bad)
+			}
+		}
+
+		// What is shown, to a visitor, the author and staff.
+		for _, viewer := range []*client{ta.client(), c, staff} {
 			page := wantStatus(t, viewer.get(loc), http.StatusOK)
 			for _, bad := range liveMarkup(page) {
 				t.Errorf("page contains live markup %s", bad)
@@ -438,13 +502,6 @@ func TestXSSComesOutInert(t *testing.T) {
 		page := wantStatus(t, c.get(loc), http.StatusOK)
 		if !strings.Contains(page, "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;") {
 			t.Error("the title is not shown escaped")
-		}
-		var stored []string
-		if err := db.Bun().NewSelect().Table("comments").Column("body_html").Scan(context.Background(), &stored); err != nil {
-			t.Fatal(err)
-		}
-		if len(stored) != len(xssCorpus) {
-			t.Fatalf("%d comments stored", len(stored))
 		}
 	})
 }
