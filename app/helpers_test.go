@@ -155,6 +155,19 @@ func storeSession(tb testing.TB, db *models.DB, u *models.User) string {
 	return id
 }
 
+// waitUntil polls cond until it holds, and fails the test if it does not
+// within the timeout.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // body reads and closes a response body.
 func body(t *testing.T, resp *http.Response) string {
 	t.Helper()
