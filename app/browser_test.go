@@ -26,8 +26,8 @@ import (
 // Browser tests drive Debian's Chromium through chromedp against the real
 // server on a loopback port. They click, type and look; every flow saves
 // screenshots at desktop and phone widths into a temporary folder and prints
-// where. Outside CI a missing Chromium or axe-core skips; under CI=true it
-// fails.
+// where. Outside CI a missing Chromium or axe-core skips the test before it
+// starts; under CI=true it fails.
 
 // browserSite is a served portal plus a browser pointed at it.
 type browserSite struct {
@@ -36,6 +36,7 @@ type browserSite struct {
 	base  string
 	ctx   context.Context
 	shots string
+	axe   string // axe-core's source, run by checkA11y
 }
 
 func chromiumPath(t *testing.T) string {
@@ -60,6 +61,7 @@ func chromiumPath(t *testing.T) string {
 func newBrowserSite(t *testing.T, db *models.DB, env map[string]string, opts ...Option) *browserSite {
 	t.Helper()
 	exe := chromiumPath(t)
+	axe := axeSource(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +100,7 @@ func newBrowserSite(t *testing.T, db *models.DB, env map[string]string, opts ...
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &browserSite{t: t, ta: ta, base: base, ctx: ctx, shots: shots}
+	return &browserSite{t: t, ta: ta, base: base, ctx: ctx, shots: shots, axe: axe}
 }
 
 func sanitizeName(s string) string {
@@ -171,8 +173,10 @@ func (s *browserSite) screenshot(name string) {
 			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
 		}
 		s.do(chromedp.EmulateViewport(v.width, v.height, opts...),
-			chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`),
-			chromedp.Sleep(80*time.Millisecond))
+			chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		// Shoot once the page is laid out at the new width and scrolled to
+		// the top; the screenshot itself paints a fresh frame.
+		s.waitFor(fmt.Sprintf(`window.innerWidth === %d && window.scrollY === 0`, v.width))
 		png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			s.t.Fatalf("screenshot: %v", err)
@@ -192,20 +196,23 @@ func (s *browserSite) screenshot(name string) {
 	s.do(chromedp.EmulateReset())
 }
 
-// axePath finds axe-core, installed by .ci/run into a git-ignored folder.
-func axePath(t *testing.T) string {
+// axeSource reads axe-core, installed by .ci/run into a git-ignored folder.
+// Without it the test skips (fails under CI=true) here, at its start, rather
+// than at its first accessibility check.
+func axeSource(t *testing.T) string {
 	t.Helper()
 	p := os.Getenv("AXE_CORE_PATH")
 	if p == "" {
 		p = filepath.Join("..", ".ci", "cache", "axe", "node_modules", "axe-core", "axe.min.js")
 	}
-	if _, err := os.Stat(p); err != nil {
+	src, err := os.ReadFile(p)
+	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("axe-core not found at %s (set AXE_CORE_PATH); CI=true requires the accessibility checks", p)
+			t.Fatalf("axe-core not readable at %s (set AXE_CORE_PATH): %v; CI=true requires the accessibility checks", p, err)
 		}
-		t.Skipf("axe-core not found at %s; skipping accessibility checks (.ci/run installs it)", p)
+		t.Skipf("axe-core not found at %s; skipping browser tests (.ci/run installs it)", p)
 	}
-	return p
+	return string(src)
 }
 
 type axeViolation struct {
@@ -221,15 +228,11 @@ type axeViolation struct {
 // fails on any serious or critical violation.
 func (s *browserSite) checkA11y(page string) {
 	s.t.Helper()
-	src, err := os.ReadFile(axePath(s.t))
-	if err != nil {
-		s.t.Fatal(err)
-	}
 	for _, scheme := range []string{"light", "dark"} {
 		call(s, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
 		})
-		eval[chromedp.Void](s, string(src)+";undefined")
+		eval[chromedp.Void](s, s.axe+";undefined")
 		raw := eval[string](s, `axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations))`)
 		var vs []axeViolation
 		if err := json.Unmarshal([]byte(raw), &vs); err != nil {
@@ -308,8 +311,10 @@ func TestBrowserRoadmapChangelogTriage(t *testing.T) {
 	if len(ids) < 2 {
 		t.Fatalf("planned column has %d cards; the seed should give several", len(ids))
 	}
-	s.do(chromedp.Click(chromedp.CSS(`[data-status="planned"] .roadmap-card:first-child button[aria-label$="down"]`)),
-		chromedp.Sleep(300*time.Millisecond), chromedp.WaitVisible(chromedp.CSS(".roadmap")))
+	redirects, _ := s.navigateBy(chromedp.Click(chromedp.CSS(`[data-status="planned"] .roadmap-card:first-child button[aria-label$="down"]`)))
+	if fmt.Sprint(redirects) != "[303]" || s.location() != "/roadmap" {
+		t.Errorf("moving a card redirected %v to %s, want one 303 back to the roadmap", redirects, s.location())
+	}
 	after := strings.Split(eval[string](s, order), ",")
 	if after[0] != ids[1] || after[1] != ids[0] {
 		t.Errorf("after moving the first card down: %v, was %v", after[:2], ids[:2])
@@ -339,7 +344,7 @@ func TestBrowserSignInWithOpenIDConnect(t *testing.T) {
 	s.screenshot("login")
 
 	s.do(chromedp.Click(chromedp.CSS(".signin-oidc")), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)))
-	if loc, _ := chromedp.Run(s.ctx, chromedp.Location()); loc != s.base+"/roadmap" {
+	if loc := s.location(); loc != "/roadmap" {
 		t.Errorf("after sign-in the browser is at %s, want the roadmap", loc)
 	}
 	if who := eval[string](s, `document.querySelector('.who-name').textContent`); who != "Grace Hopper" {
