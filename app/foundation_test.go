@@ -202,7 +202,11 @@ func TestPagesRenderConcurrently(t *testing.T) {
 					errs <- err
 					return
 				}
-				b, _ := io.ReadAll(resp.Body)
+				b, err := io.ReadAll(resp.Body)
+				if err != nil {
+					errs <- fmt.Errorf("%s: %v", path, err)
+					return
+				}
 				if !strings.Contains(string(b), want) || strings.Count(string(b), "<main") != 1 {
 					errs <- fmt.Errorf("%s: page lacks %q or has %d <main> elements", path, want, strings.Count(string(b), "<main"))
 				}

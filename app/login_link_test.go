@@ -101,14 +101,20 @@ func textOf(t *testing.T, raw []byte) (subject, text string) {
 	mr := multipart.NewReader(msg.Body, params["boundary"])
 	for {
 		p, err := mr.NextPart()
-		if err != nil {
+		if err == io.EOF {
 			break
+		}
+		if err != nil {
+			t.Fatalf("message part: %v", err)
 		}
 		var r io.Reader = p
 		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
 			r = quotedprintable.NewReader(p)
 		}
-		body, _ := io.ReadAll(r)
+		body, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatalf("message part: %v", err)
+		}
 		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
 			text = string(body)
 		}

@@ -181,6 +181,9 @@ func dbState(t *testing.T, db *models.DB) string {
 		}
 		fmt.Fprintf(&b, "%d %d %d %v %v %v %q %v %s\n", id, status, votes, pos, notMerged, notHidden, response, noResponseAt, updated.UTC())
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	for _, table := range []string{"votes", "subscriptions", "events"} {
 		fmt.Fprintf(&b, "%s %d\n", table, dbtest.Count(t, db, "SELECT count(*) FROM "+table))
 	}

@@ -33,14 +33,21 @@ func planOf(t *testing.T, db *models.DB, fn func(ctx context.Context, db *models
 		if _, err := conn.ExecContext(context.Background(), "SET enable_seqscan = off"); err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _, _ = conn.ExecContext(context.Background(), "RESET enable_seqscan") }()
+		defer func() {
+			if _, err := conn.ExecContext(context.Background(), "RESET enable_seqscan"); err != nil {
+				t.Errorf("reset enable_seqscan: %v", err)
+			}
+		}()
 	}
 	for _, q := range rec.queries {
 		rows, err := conn.QueryContext(context.Background(), explain+q)
 		if err != nil {
 			t.Fatalf("explain %s: %v", q, err)
 		}
-		cols, _ := rows.Columns()
+		cols, err := rows.Columns()
+		if err != nil {
+			t.Fatalf("explain %s: %v", q, err)
+		}
 		var lines []string
 		for rows.Next() {
 			vals := make([]any, len(cols))
@@ -52,6 +59,9 @@ func planOf(t *testing.T, db *models.DB, fn func(ctx context.Context, db *models
 				t.Fatal(err)
 			}
 			lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("explain %s: %v", q, err)
 		}
 		rows.Close()
 		plans[q] = strings.Join(lines, "\n")
