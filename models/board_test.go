@@ -13,17 +13,6 @@ import (
 	"github.com/cluetrain/cluetrain/models/dbtest"
 )
 
-// boardEvents lists the events of a kind that have no idea, oldest first.
-func boardEvents(t *testing.T, db *models.DB, kind string) []models.Event {
-	t.Helper()
-	var evs []models.Event
-	err := db.Bun().NewSelect().Model(&evs).Where("kind = ?", kind).Order("id").Scan(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs
-}
-
 func TestCreateBoard(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
