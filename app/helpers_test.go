@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -137,16 +138,36 @@ func (c *client) postRaw(path string, form url.Values, headers ...string) *http.
 // a sign-in would leave it.
 func (c *client) signInAs(u *models.User) {
 	c.ta.t.Helper()
-	data := map[string]interface{}{sessUserID: u.ID, sessSeen: c.ta.db.Now().Unix()}
+	c.cookies["cluetrain_session"] = storeSession(c.ta.t, c.ta.db, u)
+}
+
+// storeSession stores a session for the user, as a sign-in leaves it, and
+// returns its id, the session cookie's value.
+func storeSession(tb testing.TB, db *models.DB, u *models.User) string {
+	tb.Helper()
+	data := map[string]interface{}{sessUserID: u.ID, sessSeen: db.Now().Unix()}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(&data); err != nil {
-		c.ta.t.Fatal(err)
+		tb.Fatal(err)
 	}
-	id := "test-session-" + u.Name + "-" + time.Now().Format("150405.000000000")
-	if err := models.NewSessionStorage(c.ta.db).Set(id, buf.Bytes(), sessionIdle); err != nil {
-		c.ta.t.Fatal(err)
+	id := fmt.Sprintf("test-session-%d-%d", u.ID, time.Now().UnixNano())
+	if err := models.NewSessionStorage(db).Set(id, buf.Bytes(), sessionIdle); err != nil {
+		tb.Fatal(err)
 	}
-	c.cookies["cluetrain_session"] = id
+	return id
+}
+
+// waitUntil polls cond until it holds, and fails the test if it does not
+// within the timeout.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // body reads and closes a response body.

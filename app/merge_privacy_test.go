@@ -43,13 +43,10 @@ func TestStaffCannotMergeAcrossPrivacy(t *testing.T) {
 		ta := newTestApp(t, db)
 		sam := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
 		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
-		public := roadmapIdea(t, db, ann, "Quokka export for everyone", "open", "feature-requests")
-		internal := roadmapIdea(t, db, sam, "Quokka export for Acme only", "open", "internal")
-		other := roadmapIdea(t, db, sam, "Quokka contract terms", "open", "legal")
-		if _, err := db.Bun().Exec("UPDATE boards SET is_private = TRUE WHERE slug = 'legal'"); err != nil {
-			t.Fatal(err)
-		}
-		roadmapVote(t, db, public, ann, ta.clock.T)
+		public := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Quokka export for everyone"})
+		internal := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: sam, Title: "Quokka export for Acme only", Board: dbtest.Board(t, db, "internal", true)})
+		other := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: sam, Title: "Quokka contract terms", Board: dbtest.Board(t, db, "legal", true)})
+		dbtest.Vote(t, db, public, ann, ta.clock.T)
 		if _, err := models.CreateComment(context.Background(), db, models.NewComment{IdeaID: internal.ID, Author: sam, Body: "Staff note: Acme pays for this."}); err != nil {
 			t.Fatal(err)
 		}

@@ -206,37 +206,6 @@ func TestNextStaysOnThisSite(t *testing.T) {
 	})
 }
 
-func TestCSRFRefusesSignInForms(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, db *models.DB) {
-		ta := newTestApp(t, db)
-		c := ta.client()
-		page := wantStatus(t, c.get("/login"), http.StatusOK)
-		m := csrfInput.FindStringSubmatch(page)
-		if m == nil {
-			t.Fatal("the login form has no _csrf field")
-		}
-		for name, form := range map[string]url.Values{
-			"missing": {"email": {"a@example.com"}},
-			"wrong":   {"email": {"a@example.com"}, "_csrf": {"forged"}},
-		} {
-			wantStatus(t, c.postRaw("/login/email", form), http.StatusForbidden)
-			if n := dbtest.Count(t, db, "SELECT count(*) FROM login_tokens"); n != 0 {
-				t.Fatalf("%s token: a link was made", name)
-			}
-		}
-		// Scripts may send the token in a header.
-		resp := c.postRaw("/login/email", url.Values{"email": {"a@example.com"}}, "X-CSRF-Token", c.csrf())
-		wantStatus(t, resp, http.StatusOK)
-		if n := dbtest.Count(t, db, "SELECT count(*) FROM login_tokens"); n != 1 {
-			t.Errorf("links = %d, want 1", n)
-		}
-		// The token in the page is the one that works with its cookie.
-		if m[1] != c.csrf() {
-			t.Error("the page's token does not match the client's cookie")
-		}
-	})
-}
-
 func TestRoleGates(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ta := newTestAppWith(t, db, map[string]string{"BASE_URL": "http://portal.test", "ADMIN_EMAILS": "Chief@Example.com"}, WithoutRateLimits())

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cluetrain/cluetrain/models"
 	"github.com/cluetrain/cluetrain/models/dbtest"
@@ -27,9 +29,9 @@ func TestStaffFormsAreShownAgainWithWhatWasTyped(t *testing.T) {
 		ta := newTestApp(t, db)
 		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
 		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
-		orig := roadmapIdea(t, db, ann, "Dark mode", "open", "feature-requests")
-		dup := roadmapIdea(t, db, ann, "Night theme", "under_review", "feature-requests")
-		roadmapVote(t, db, dup, ann, ta.clock.T)
+		orig := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Dark mode", Status: "open"})
+		dup := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Night theme", Status: "under_review"})
+		dbtest.Vote(t, db, dup, ann, ta.clock.T)
 		c := ta.client()
 		c.signInAs(staff)
 		id := func(i *models.Idea) string { return strconv.FormatInt(i.ID, 10) }
@@ -151,6 +153,172 @@ func TestStaffFormsAreShownAgainWithWhatWasTyped(t *testing.T) {
 		wantStatus(t, member.post("/ideas/"+id(orig)+"/status", url.Values{"status": {"bogus"}}), http.StatusForbidden)
 		if after := dbState(t, db); after != before {
 			t.Errorf("refusals changed the database:\nbefore\n%s\nafter\n%s", before, after)
+		}
+	})
+}
+
+func TestStaffActionsAnswerRefusalsWithStatusCodes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
+		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
+		orig := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Dark mode", Status: "open"})
+		dup := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Night theme", Status: "open"})
+		dbtest.Vote(t, db, dup, ann, ta.clock.T)
+		c := ta.client()
+		c.signInAs(staff)
+		statusOf := func(id int64) string { return fmt.Sprintf("/ideas/%d/status", id) }
+
+		for _, tc := range []struct {
+			path string
+			form url.Values
+			want int
+			says string
+		}{
+			{statusOf(orig.ID), url.Values{"status": {"nope"}}, http.StatusUnprocessableEntity, "Choose one of the listed statuses."},
+			{statusOf(orig.ID), url.Values{"status": {"duplicate"}}, http.StatusUnprocessableEntity, "merge it into the original"},
+			{"/ideas/abc/status", url.Values{"status": {"planned"}}, http.StatusNotFound, ""},
+			{"/ideas/999999/status", url.Values{"status": {"planned"}}, http.StatusNotFound, ""},
+			{fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {strconv.FormatInt(dup.ID, 10)}}, http.StatusUnprocessableEntity, "merged into itself"},
+			{fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {"999999"}}, http.StatusUnprocessableEntity, "There is no idea #999999."},
+			{fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {"nonsense"}}, http.StatusUnprocessableEntity, "number or the link"},
+			{"/ideas/999999/merge", url.Values{"into": {strconv.FormatInt(orig.ID, 10)}}, http.StatusNotFound, ""},
+			{"/roadmap/move", url.Values{"idea": {strconv.FormatInt(orig.ID, 10)}, "direction": {"up"}}, http.StatusUnprocessableEntity, "ordered by hand"},
+			{"/roadmap/move", url.Values{"idea": {"x"}, "direction": {"up"}}, http.StatusNotFound, ""},
+		} {
+			b := wantStatus(t, c.post(tc.path, tc.form), tc.want)
+			if !strings.Contains(b, tc.says) {
+				t.Errorf("POST %s %v: page lacks %q", tc.path, tc.form, tc.says)
+			}
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM events"); n != 0 {
+			t.Errorf("%d events after refusals", n)
+		}
+
+		// A merge by link goes on to the original, whose page now counts
+		// the vote; the duplicate points there.
+		resp := c.post(fmt.Sprintf("/ideas/%d/merge", dup.ID), url.Values{"into": {"http://portal.test" + ideaPath(orig.ID, orig.Slug)}})
+		wantStatus(t, resp, http.StatusSeeOther)
+		if loc := resp.Header.Get("Location"); loc != ideaPath(orig.ID, orig.Slug) {
+			t.Errorf("after merge, Location %q, want %q", loc, ideaPath(orig.ID, orig.Slug))
+		}
+		if n := dbtest.Count(t, db, "SELECT votes_count FROM ideas WHERE id = ?", orig.ID); n != 1 {
+			t.Errorf("original has %d votes, want 1", n)
+		}
+		// Redirects follow only this site: a foreign next or Referer is ignored.
+		resp = c.post(statusOf(orig.ID), url.Values{"status": {"under_review"}, "next": {"//evil.example/x"}}, "Referer", "http://evil.example/")
+		wantStatus(t, resp, http.StatusSeeOther)
+		if loc := resp.Header.Get("Location"); loc != ideaPath(orig.ID, orig.Slug) {
+			t.Errorf("Location %q, want %q", loc, ideaPath(orig.ID, orig.Slug))
+		}
+		resp = c.post(statusOf(orig.ID), url.Values{"status": {"open"}}, "Referer", "http://portal.test/triage?sort=trending")
+		wantStatus(t, resp, http.StatusSeeOther)
+		if loc := resp.Header.Get("Location"); loc != "/triage?sort=trending" {
+			t.Errorf("Location %q, want the referring triage view", loc)
+		}
+	})
+}
+
+// dbState is everything the staff routes could change, as text.
+func dbState(t *testing.T, db *models.DB) string {
+	t.Helper()
+	var b strings.Builder
+	rows, err := db.Bun().QueryContext(context.Background(), `SELECT id, status_id, votes_count, roadmap_position, merged_into_id IS NULL,
+		hidden_at IS NULL, response, responded_at IS NULL, updated_at FROM ideas ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, status, votes int64
+		var pos float64
+		var notMerged, notHidden, noResponseAt bool
+		var response string
+		var updated time.Time
+		if err := rows.Scan(&id, &status, &votes, &pos, &notMerged, &notHidden, &response, &noResponseAt, &updated); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%d %d %d %v %v %v %q %v %s\n", id, status, votes, pos, notMerged, notHidden, response, noResponseAt, updated.UTC())
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"votes", "subscriptions", "events"} {
+		fmt.Fprintf(&b, "%s %d\n", table, dbtest.Count(t, db, "SELECT count(*) FROM "+table))
+	}
+	return b.String()
+}
+
+// Every staff-only route and action, tried by a visitor, a member, a blocked
+// member and a blocked staff member: each is refused and nothing changes.
+func TestStaffRoutesRefuseEveryoneElse(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		ann := dbtest.User(t, db, "Ann", "ann@example.com", models.RoleMember)
+		blocked := dbtest.User(t, db, "Blocked", "blocked@example.com", models.RoleMember)
+		exStaff := dbtest.User(t, db, "Former", "former@example.com", models.RoleStaff)
+		for _, u := range []*models.User{blocked, exStaff} {
+			if _, err := models.BlockUser(context.Background(), db, u.EmailAddress()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		orig := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Dark mode", Status: "planned"})
+		second := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "CSV export", Status: "planned"})
+		dup := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: ann, Title: "Night theme", Status: "open"})
+		dbtest.Vote(t, db, dup, ann, ta.clock.T)
+		id := func(i *models.Idea) string { return strconv.FormatInt(i.ID, 10) }
+
+		actions := []gatedAction{
+			{"GET", "/triage", nil},
+			{"GET", "/triage?sort=trending", nil},
+			{"POST", "/ideas/" + id(dup) + "/status", url.Values{"status": {"planned"}, "response": {"Yes"}}},
+			{"POST", "/ideas/" + id(dup) + "/merge", url.Values{"into": {id(orig)}}},
+			{"POST", "/ideas/" + id(dup) + "/hide", nil},
+			{"POST", "/ideas/" + id(dup) + "/unhide", nil},
+			{"POST", "/roadmap/move", url.Values{"idea": {id(second)}, "direction": {"up"}}},
+			{"POST", "/roadmap/move", url.Values{"idea": {id(dup)}, "status": {"in_progress"}}},
+		}
+		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
+		before := dbState(t, db)
+		checkRefused(t, ta, actions, []*models.User{nil, ann, blocked, exStaff}, staff, "Staff actions")
+		if after := dbState(t, db); after != before {
+			t.Errorf("refused requests changed the database:\nbefore\n%s\nafter\n%s", before, after)
+		}
+	})
+}
+
+// The staff panel the idea page includes, rendered on its own.
+func TestStaffPanelRenders(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		ta := newTestApp(t, db)
+		staff := dbtest.User(t, db, "Sam Staff", "sam@example.com", models.RoleStaff)
+		idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: staff, Title: "Dark mode", Status: "under_review"})
+		loaded, err := models.IdeaByID(ctx, db, idea.ID, staff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses, err := models.Statuses(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := map[string]any{"Idea": loaded, "Statuses": statuses, "CSRF": "tok", "User": staff}
+		out, err := ta.views.execute("partials/staff_panel", "", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		html := string(out)
+		for _, want := range []string{
+			fmt.Sprintf(`action="/ideas/%d/status"`, idea.ID), `name="status"`, `<option value="under_review" selected>`,
+			`name="response"`, "Update status", fmt.Sprintf(`action="/ideas/%d/merge"`, idea.ID), `name="into"`,
+			fmt.Sprintf(`action="/ideas/%d/hide"`, idea.ID), `name="_csrf" value="tok"`,
+		} {
+			if !strings.Contains(html, want) {
+				t.Errorf("staff panel lacks %s", want)
+			}
+		}
+		if strings.Contains(html, `value="duplicate"`) {
+			t.Error("the status menu offers duplicate; that is what merging is for")
 		}
 	})
 }

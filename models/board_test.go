@@ -13,44 +13,33 @@ import (
 	"github.com/cluetrain/cluetrain/models/dbtest"
 )
 
-// boardEvents lists the events of a kind that have no idea, oldest first.
-func boardEvents(t *testing.T, db *models.DB, kind string) []models.Event {
-	t.Helper()
-	var evs []models.Event
-	err := db.Bun().NewSelect().Model(&evs).Where("kind = ?", kind).Order("id").Scan(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs
-}
-
 func TestCreateBoard(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
-		p := people(t, db)
-		b, err := models.CreateBoard(ctx, db, models.BoardInput{Name: "  Mobile   apps ", Description: "iOS and Android\r\n", IsPrivate: true}, p.admin)
+		p := dbtest.People(t, db)
+		b, err := models.CreateBoard(ctx, db, models.BoardInput{Name: "  Mobile   apps ", Description: "iOS and Android\r\n", IsPrivate: true}, p.Admin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if b.Name != "Mobile apps" || b.Slug != "mobile-apps" || b.Description != "iOS and Android" || !b.IsPrivate || b.Position != 2 {
 			t.Errorf("created %+v", b)
 		}
-		b2, err := models.CreateBoard(ctx, db, models.BoardInput{Name: "API", Slug: "public-api"}, p.admin)
+		b2, err := models.CreateBoard(ctx, db, models.BoardInput{Name: "API", Slug: "public-api"}, p.Admin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if b2.Slug != "public-api" || b2.Position != 3 || b2.IsPrivate {
 			t.Errorf("second board %+v", b2)
 		}
-		evs := boardEvents(t, db, models.EventBoardCreated)
-		if len(evs) != 2 || evs[0].IdeaID != nil || evs[0].BoardID == nil || *evs[0].BoardID != b.ID || *evs[0].ActorID != p.admin.ID {
+		evs := dbtest.Events(t, db, models.EventBoardCreated, 0)
+		if len(evs) != 2 || evs[0].IdeaID != nil || evs[0].BoardID == nil || *evs[0].BoardID != b.ID || *evs[0].ActorID != p.Admin.ID {
 			t.Fatalf("board.created events %+v", evs)
 		}
 		var pl models.BoardPayload
 		if err := evs[0].Decode(&pl); err != nil || pl.Slug != "mobile-apps" || !pl.IsPrivate {
 			t.Errorf("payload %+v, %v", pl, err)
 		}
-		for _, u := range []*models.User{p.staff, p.ann, nil} {
+		for _, u := range []*models.User{p.Staff, p.Ann, nil} {
 			if _, err := models.CreateBoard(ctx, db, models.BoardInput{Name: "Sneaky"}, u); !errors.Is(err, models.ErrForbidden) {
 				t.Errorf("CreateBoard by %v = %v, want forbidden", u, err)
 			}
@@ -64,7 +53,7 @@ func TestCreateBoard(t *testing.T) {
 func TestBoardValidation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
-		p := people(t, db)
+		p := dbtest.People(t, db)
 		long := strings.Repeat("é", models.BoardNameMaxRunes+1)
 		for _, tc := range []struct {
 			in     models.BoardInput
@@ -87,7 +76,7 @@ func TestBoardValidation(t *testing.T) {
 			{models.BoardInput{Name: "Other", Position: "-1"}, []string{"position"}, "whole number"},
 			{models.BoardInput{Name: "x", Slug: "Bad slug", Description: strings.Repeat("x", 501)}, []string{"description", "name", "slug"}, ""},
 		} {
-			_, err := models.CreateBoard(ctx, db, tc.in, p.admin)
+			_, err := models.CreateBoard(ctx, db, tc.in, p.Admin)
 			var ve *models.ValidationError
 			if !errors.As(err, &ve) {
 				t.Errorf("CreateBoard(%+v) = %v, want a validation error", tc.in, err)
@@ -117,10 +106,10 @@ func TestBoardValidation(t *testing.T) {
 func TestUpdateBoard(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
-		p := people(t, db)
-		fr := boardID(t, db, "feature-requests", false)
-		idea := newIdea(t, db, p.ann, "Dark mode", "open", fr)
-		other, err := models.CreateBoard(ctx, db, models.BoardInput{Name: "Integrations"}, p.admin)
+		p := dbtest.People(t, db)
+		fr := dbtest.Board(t, db, "feature-requests", false).ID
+		idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Dark mode", Status: "open"})
+		other, err := models.CreateBoard(ctx, db, models.BoardInput{Name: "Integrations"}, p.Admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,24 +117,24 @@ func TestUpdateBoard(t *testing.T) {
 			Description: "Ideas for making the product better. Vote for what matters to you.", Position: "1"}
 
 		// Saving the form unchanged keeps its own slug and records nothing.
-		if _, err := models.UpdateBoard(ctx, db, fr, base, p.admin); err != nil {
+		if _, err := models.UpdateBoard(ctx, db, fr, base, p.Admin); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(boardEvents(t, db, models.EventBoardUpdated)); n != 0 {
+		if n := len(dbtest.Events(t, db, models.EventBoardUpdated, 0)); n != 0 {
 			t.Errorf("%d board.updated events for an update that changed nothing", n)
 		}
 
 		// Making it private is one board event and no idea event.
 		in := base
 		in.IsPrivate, in.Position = true, ""
-		b, err := models.UpdateBoard(ctx, db, fr, in, p.admin)
+		b, err := models.UpdateBoard(ctx, db, fr, in, p.Admin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !b.IsPrivate || b.Position != 1 {
 			t.Errorf("updated %+v; a blank position should keep 1", b)
 		}
-		evs := boardEvents(t, db, models.EventBoardUpdated)
+		evs := dbtest.Events(t, db, models.EventBoardUpdated, 0)
 		if len(evs) != 1 || evs[0].IdeaID != nil || *evs[0].BoardID != fr {
 			t.Fatalf("board.updated events %+v", evs)
 		}
@@ -156,13 +145,13 @@ func TestUpdateBoard(t *testing.T) {
 		if n := dbtest.Count(t, db, "SELECT count(*) FROM events WHERE idea_id IS NOT NULL"); n != 0 {
 			t.Errorf("%d idea events after making a board private", n)
 		}
-		if _, err := models.IdeaByID(ctx, db, idea.ID, p.ann); !errors.Is(err, models.ErrNotFound) {
+		if _, err := models.IdeaByID(ctx, db, idea.ID, p.Ann); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("a member still sees an idea on a private board: %v", err)
 		}
 
 		// Renamed, moved and reslugged; a slug in use elsewhere is refused.
 		in = models.BoardInput{Name: "Requests", Slug: "requests", Description: "New words", Position: "5"}
-		if b, err = models.UpdateBoard(ctx, db, fr, in, p.admin); err != nil {
+		if b, err = models.UpdateBoard(ctx, db, fr, in, p.Admin); err != nil {
 			t.Fatal(err)
 		}
 		if b.Name != "Requests" || b.Slug != "requests" || b.Description != "New words" || b.Position != 5 || b.IsPrivate {
@@ -170,16 +159,16 @@ func TestUpdateBoard(t *testing.T) {
 		}
 		in.Slug = other.Slug
 		var ve *models.ValidationError
-		if _, err := models.UpdateBoard(ctx, db, fr, in, p.admin); !errors.As(err, &ve) || !strings.Contains(ve.Fields["slug"], "already uses") {
+		if _, err := models.UpdateBoard(ctx, db, fr, in, p.Admin); !errors.As(err, &ve) || !strings.Contains(ve.Fields["slug"], "already uses") {
 			t.Errorf("taking another board's slug: %v", err)
 		}
-		if _, err := models.UpdateBoard(ctx, db, 99999, base, p.admin); !errors.Is(err, models.ErrNotFound) {
+		if _, err := models.UpdateBoard(ctx, db, 99999, base, p.Admin); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("unknown board: %v", err)
 		}
-		if _, err := models.UpdateBoard(ctx, db, fr, base, p.staff); !errors.Is(err, models.ErrForbidden) {
+		if _, err := models.UpdateBoard(ctx, db, fr, base, p.Staff); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("staff updating a board: %v", err)
 		}
-		if n := len(boardEvents(t, db, models.EventBoardUpdated)); n != 2 {
+		if n := len(dbtest.Events(t, db, models.EventBoardUpdated, 0)); n != 2 {
 			t.Errorf("%d board.updated events, want 2", n)
 		}
 	})
@@ -188,17 +177,17 @@ func TestUpdateBoard(t *testing.T) {
 func TestBoardSummariesCountListedIdeas(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
-		p := people(t, db)
-		fr := boardID(t, db, "feature-requests", false)
-		internal := boardID(t, db, "internal", true)
-		boardID(t, db, "empty", false)
-		newIdea(t, db, p.ann, "One", "open", fr)
-		newIdea(t, db, p.ann, "Two", "planned", fr)
-		hidden := newIdea(t, db, p.ann, "Spam", "open", fr)
-		if err := models.HideIdea(ctx, db, hidden.ID, p.staff, true); err != nil {
+		p := dbtest.People(t, db)
+		fr := dbtest.Board(t, db, "feature-requests", false)
+		internal := dbtest.Board(t, db, "internal", true)
+		dbtest.Board(t, db, "empty", false)
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "One", Status: "open", Board: fr})
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Two", Status: "planned", Board: fr})
+		hidden := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Spam", Status: "open", Board: fr})
+		if err := models.HideIdea(ctx, db, hidden.ID, p.Staff, true); err != nil {
 			t.Fatal(err)
 		}
-		newIdea(t, db, p.staff, "Secret", "open", internal)
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Staff, Title: "Secret", Status: "open", Board: internal})
 		list, err := models.BoardSummaries(ctx, db)
 		if err != nil {
 			t.Fatal(err)
@@ -220,12 +209,12 @@ func TestBoardSummariesCountListedIdeas(t *testing.T) {
 func TestFeedsTakeBoardEventsAsVersionsOnly(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
-		p := people(t, db)
-		idea, err := models.CreateIdea(ctx, db, models.NewIdea{Author: p.ann, Board: "feature-requests", Title: "Dark mode"})
+		p := dbtest.People(t, db)
+		idea, err := models.CreateIdea(ctx, db, models.NewIdea{Author: p.Ann, Board: "feature-requests", Title: "Dark mode"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := models.ChangeStatus(ctx, db, idea.ID, p.staff, "done", "Shipped."); err != nil {
+		if _, err := models.ChangeStatus(ctx, db, idea.ID, p.Staff, "done", "Shipped."); err != nil {
 			t.Fatal(err)
 		}
 		b, err := models.BoardBySlug(ctx, db, "feature-requests", nil)
@@ -246,10 +235,10 @@ func TestFeedsTakeBoardEventsAsVersionsOnly(t *testing.T) {
 		}
 
 		in := models.BoardInput{Name: "Requests", Slug: b.Slug, Description: b.Description}
-		if _, err := models.UpdateBoard(ctx, db, b.ID, in, p.admin); err != nil {
+		if _, err := models.UpdateBoard(ctx, db, b.ID, in, p.Admin); err != nil {
 			t.Fatal(err)
 		}
-		ev := boardEvents(t, db, models.EventBoardUpdated)[0]
+		ev := dbtest.Events(t, db, models.EventBoardUpdated, 0)[0]
 		for _, q := range feeds {
 			v, err := models.FeedVersion(ctx, db, q)
 			if err != nil || v.EventID != ev.ID {
@@ -277,7 +266,7 @@ func TestFeedsTakeBoardEventsAsVersionsOnly(t *testing.T) {
 		// Private now: the global feeds move on and drop the board's items;
 		// the board's own feeds are gone.
 		in.IsPrivate = true
-		if _, err := models.UpdateBoard(ctx, db, b.ID, in, p.admin); err != nil {
+		if _, err := models.UpdateBoard(ctx, db, b.ID, in, p.Admin); err != nil {
 			t.Fatal(err)
 		}
 		for _, q := range feeds[:3] {

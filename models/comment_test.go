@@ -18,7 +18,7 @@ func TestCommentsCountEventsAndHiding(t *testing.T) {
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
 		bob := dbtest.User(t, db, "Bob", "bob@example.com", models.RoleMember)
 		sam := dbtest.User(t, db, "Sam", "sam@example.com", models.RoleStaff)
-		idea := postIdea(t, db, ada, "Comment on me", "")
+		idea := dbtest.PostIdea(t, db, ada, "Comment on me", "")
 
 		clock.Advance(time.Minute)
 		c1, err := models.CreateComment(ctx, db, models.NewComment{IdeaID: idea.ID, Author: bob, Body: "I *agree*"})
@@ -41,8 +41,7 @@ func TestCommentsCountEventsAndHiding(t *testing.T) {
 		if n := dbtest.Count(t, db, "SELECT count(*) FROM subscriptions WHERE idea_id = ? AND user_id = ?", idea.ID, bob.ID); n != 1 {
 			t.Errorf("commenter not subscribed")
 		}
-		got, _ := models.IdeaByID(ctx, db, idea.ID, nil)
-		if !got.LastActivityAt.Equal(clock.T) {
+		if got := dbtest.Reload(t, db, idea.ID); !got.LastActivityAt.Equal(clock.T) {
 			t.Errorf("last activity %v, want %v", got.LastActivityAt, clock.T)
 		}
 
@@ -104,7 +103,7 @@ func TestCommentEditWindow(t *testing.T) {
 		clock := dbtest.FixClock(db)
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
 		bob := dbtest.User(t, db, "Bob", "bob@example.com", models.RoleMember)
-		idea := postIdea(t, db, ada, "Edit me", "")
+		idea := dbtest.PostIdea(t, db, ada, "Edit me", "")
 		c, err := models.CreateComment(ctx, db, models.NewComment{IdeaID: idea.ID, Author: bob, Body: "frist"})
 		if err != nil {
 			t.Fatal(err)

@@ -82,9 +82,7 @@ func TestFeedsOverSeededPortal(t *testing.T) {
 func TestFeedScopesNotFound(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
-		if _, err := db.Bun().ExecContext(ctx, "INSERT INTO boards (slug, name, is_private, created_at) VALUES (?, ?, ?, ?)", "staff-only", "Staff only", true, db.Now()); err != nil {
-			t.Fatal(err)
-		}
+		dbtest.Board(t, db, "staff-only", true)
 		for _, q := range []models.FeedQuery{
 			{Feed: "nope"},
 			{Feed: models.FeedBoard},

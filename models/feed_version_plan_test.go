@@ -18,11 +18,11 @@ func TestFeedVersionDescendsAnIndex(t *testing.T) {
 		if _, err := models.Seed(ctx, db, models.SeedOptions{Users: 20, Ideas: 200, Votes: 500, Seed: 2}); err != nil {
 			t.Fatal(err)
 		}
-		p := people(t, db)
-		secret := newIdea(t, db, p.staff, "Acquire a competitor", "open", boardID(t, db, "secret", true))
+		p := dbtest.People(t, db)
+		secret := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Staff, Title: "Acquire a competitor", Board: dbtest.Board(t, db, "secret", true)})
 		_, err := db.Bun().Exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
 			INSERT INTO events (kind, idea_id, board_id, actor_id, payload, created_at)
-			SELECT ?, ?, ?, ?, '{}', ? FROM n`, models.EventCommented, secret.ID, secret.BoardID, p.staff.ID, db.Now())
+			SELECT ?, ?, ?, ?, '{}', ? FROM n`, models.EventCommented, secret.ID, secret.BoardID, p.Staff.ID, db.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,37 +5,18 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/cluetrain/cluetrain/models"
 	"github.com/cluetrain/cluetrain/models/dbtest"
 )
-
-// postIdea creates an idea on the default board or fails the test.
-func postIdea(t testing.TB, db *models.DB, author *models.User, title, body string) *models.Idea {
-	t.Helper()
-	idea, err := models.CreateIdea(context.Background(), db, models.NewIdea{
-		Author: author, Board: "feature-requests", Title: title, Body: body,
-	})
-	if err != nil {
-		t.Fatalf("create idea %q: %v", title, err)
-	}
-	return idea
-}
-
-// privateBoard adds a staff-only board.
-func privateBoard(t testing.TB, db *models.DB) {
-	t.Helper()
-	if _, err := db.Bun().Exec("INSERT INTO boards (slug, name, is_private, position, created_at) VALUES ('internal', 'Internal', TRUE, 9, ?)", db.Now()); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestCreateIdea(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		dbtest.FixClock(db)
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
-		idea := postIdea(t, db, ada, "  Dark   mode\tfor reports ", "Please add **dark** mode.\r\n\n<script>alert(1)</script>")
+		idea := dbtest.PostIdea(t, db, ada, "  Dark   mode\tfor reports ", "Please add **dark** mode.\r\n\n<script>alert(1)</script>")
 
 		if idea.Title != "Dark mode for reports" || idea.Slug != "dark-mode-for-reports" {
 			t.Errorf("title %q slug %q", idea.Title, idea.Slug)
@@ -69,7 +50,7 @@ func TestCreateIdeaValidation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
-		privateBoard(t, db)
+		dbtest.Board(t, db, "internal", true)
 		cases := []struct {
 			name   string
 			in     models.NewIdea
@@ -105,7 +86,7 @@ func TestCreateIdeaValidation(t *testing.T) {
 			t.Errorf("%d ideas stored after failures", n)
 		}
 		// The limits themselves are allowed; staff may post on private boards.
-		postIdea(t, db, ada, strings.Repeat("é", 120), strings.Repeat("x", 10000))
+		dbtest.PostIdea(t, db, ada, strings.Repeat("é", 120), strings.Repeat("x", 10000))
 		staff := dbtest.User(t, db, "Sam", "sam@example.com", models.RoleStaff)
 		if _, err := models.CreateIdea(ctx, db, models.NewIdea{Author: staff, Board: "internal", Title: "Staff only"}); err != nil {
 			t.Errorf("staff on private board: %v", err)
@@ -119,12 +100,67 @@ func TestCreateIdeaValidation(t *testing.T) {
 	})
 }
 
-func TestCreateIdeaStoresHostileTextSafely(t *testing.T) {
+// TestHostileTextIsStoredClean feeds NUL bytes and invalid UTF-8 to every
+// kind of user text and reads back what was stored: valid UTF-8 without NUL,
+// the bad bytes replaced and the NULs gone. (PostgreSQL refuses such text
+// outright; SQLite would keep it.) Each input has a run of bad bytes, which
+// cleaning turns into one replacement character.
+func TestHostileTextIsStoredClean(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
-		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
-		idea := postIdea(t, db, ada, "Nul\x00 byte and \xff bad UTF-8", "body\x00with nul")
-		if strings.ContainsRune(idea.Title, 0) || strings.ContainsRune(idea.Body, 0) {
-			t.Errorf("NUL kept: %q %q", idea.Title, idea.Body)
+		ctx := context.Background()
+		p := dbtest.People(t, db)
+		const (
+			title       = "Nul\x00 byte and \xff\xfe bad UTF-8"
+			body        = "body\x00with nul and \xed\xa0\x80 broken"
+			comment     = "Me\x00 too \xfe\xff"
+			boardName   = "Mobile\x00 \xff\xffapps"
+			description = "For\x00 phones \xe2\x82"
+		)
+		for _, in := range []string{title, body, comment, boardName, description} {
+			if utf8.ValidString(in) || !strings.ContainsRune(in, 0) {
+				t.Fatalf("the input %q should hold invalid UTF-8 and a NUL", in)
+			}
 		}
+
+		idea := dbtest.PostIdea(t, db, p.Ann, title, body)
+		stored := dbtest.Reload(t, db, idea.ID)
+		wantCleanText(t, "title", stored.Title, "Nul byte and \uFFFD bad UTF-8")
+		wantCleanText(t, "body", stored.Body, "bodywith nul and \uFFFD broken")
+		wantCleanText(t, "body_html", stored.BodyHTML, "<p>bodywith nul and \uFFFD broken</p>\n")
+		wantCleanText(t, "summary", stored.Summary, "bodywith nul and \uFFFD broken")
+		wantCleanText(t, "slug", stored.Slug, "nul-byte-and-bad-utf-8")
+
+		c, err := models.CreateComment(ctx, db, models.NewComment{IdeaID: idea.ID, Author: p.Bob, Body: comment})
+		if err != nil {
+			t.Fatal(err)
+		}
+		comments, err := models.IdeaComments(ctx, db, idea.ID, p.Staff)
+		if err != nil || len(comments) != 1 || comments[0].ID != c.ID {
+			t.Fatalf("comments %+v, %v", comments, err)
+		}
+		wantCleanText(t, "comment body", comments[0].Body, "Me too \uFFFD")
+		wantCleanText(t, "comment body_html", comments[0].BodyHTML, "<p>Me too \uFFFD</p>\n")
+
+		b, err := models.CreateBoard(ctx, db, models.BoardInput{Name: boardName, Slug: "mobile", Description: description}, p.Admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stb, err := models.BoardByID(ctx, db, b.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCleanText(t, "board name", stb.Name, "Mobile \uFFFDapps")
+		wantCleanText(t, "board description", stb.Description, "For phones \uFFFD")
 	})
+}
+
+// wantCleanText fails unless got is valid UTF-8 without NUL and is want.
+func wantCleanText(t *testing.T, what, got, want string) {
+	t.Helper()
+	if !utf8.ValidString(got) || strings.ContainsRune(got, 0) {
+		t.Errorf("stored %s %q is not clean UTF-8", what, got)
+	}
+	if got != want {
+		t.Errorf("stored %s = %q, want %q", what, got, want)
+	}
 }

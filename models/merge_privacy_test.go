@@ -35,15 +35,15 @@ func TestMergeStaysOnOneSideOfPrivacy(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		clock := dbtest.FixClock(db)
-		p := people(t, db)
-		public := boardID(t, db, "feature-requests", false)
-		mobile := boardID(t, db, "mobile", false)
-		staffRoom := boardID(t, db, "staff-room", true)
-		legal := boardID(t, db, "legal", true)
+		p := dbtest.People(t, db)
+		public := dbtest.Board(t, db, "feature-requests", false)
+		mobile := dbtest.Board(t, db, "mobile", false)
+		staffRoom := dbtest.Board(t, db, "staff-room", true)
+		legal := dbtest.Board(t, db, "legal", true)
 
 		for _, tc := range []struct {
 			name     string
-			from, to int64
+			from, to *models.Board
 			refused  string // a word of the message; "" when the merge is allowed
 		}{
 			{"private into public", staffRoom, public, "private"},
@@ -55,17 +55,17 @@ func TestMergeStaysOnOneSideOfPrivacy(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				clock.Advance(time.Hour)
-				orig := newIdea(t, db, p.staff, "Original "+tc.name, "open", tc.to)
-				dup := newIdea(t, db, p.staff, "Duplicate "+tc.name, "open", tc.from)
-				addVote(t, db, dup.ID, p.ann, clock.T)
-				subscribe(t, db, dup.ID, p.ann)
+				orig := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Staff, Title: "Original " + tc.name, Board: tc.to})
+				dup := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Staff, Title: "Duplicate " + tc.name, Board: tc.from})
+				dbtest.Vote(t, db, dup, p.Ann, clock.T)
+				dbtest.Follow(t, db, dup, p.Ann)
 				// A staff note on the duplicate: on a private board, only staff read it.
-				if _, err := models.CreateComment(ctx, db, models.NewComment{IdeaID: dup.ID, Author: p.staff, Body: "Internal: customer is Acme."}); err != nil {
+				if _, err := models.CreateComment(ctx, db, models.NewComment{IdeaID: dup.ID, Author: p.Staff, Body: "Internal: customer is Acme."}); err != nil {
 					t.Fatal(err)
 				}
 				before := mergeState(t, db, dup.ID, orig.ID)
 
-				_, err := models.MergeIdea(ctx, db, dup.ID, orig.ID, p.staff)
+				_, err := models.MergeIdea(ctx, db, dup.ID, orig.ID, p.Staff)
 				if tc.refused == "" {
 					if err != nil {
 						t.Fatalf("merge refused: %v", err)

@@ -33,14 +33,21 @@ func planOf(t *testing.T, db *models.DB, fn func(ctx context.Context, db *models
 		if _, err := conn.ExecContext(context.Background(), "SET enable_seqscan = off"); err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _, _ = conn.ExecContext(context.Background(), "RESET enable_seqscan") }()
+		defer func() {
+			if _, err := conn.ExecContext(context.Background(), "RESET enable_seqscan"); err != nil {
+				t.Errorf("reset enable_seqscan: %v", err)
+			}
+		}()
 	}
 	for _, q := range rec.queries {
 		rows, err := conn.QueryContext(context.Background(), explain+q)
 		if err != nil {
 			t.Fatalf("explain %s: %v", q, err)
 		}
-		cols, _ := rows.Columns()
+		cols, err := rows.Columns()
+		if err != nil {
+			t.Fatalf("explain %s: %v", q, err)
+		}
 		var lines []string
 		for rows.Next() {
 			vals := make([]any, len(cols))
@@ -52,6 +59,9 @@ func planOf(t *testing.T, db *models.DB, fn func(ctx context.Context, db *models
 				t.Fatal(err)
 			}
 			lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("explain %s: %v", q, err)
 		}
 		rows.Close()
 		plans[q] = strings.Join(lines, "\n")
@@ -81,24 +91,27 @@ func TestListAndSearchUseIndexes(t *testing.T) {
 		if _, err := models.Seed(ctx, db, models.SeedOptions{Users: 30, Ideas: 300, Votes: 2000, Seed: 1}); err != nil {
 			t.Fatal(err)
 		}
-		privateBoard(t, db)
-		if _, err := db.Bun().Exec("ANALYZE"); err != nil {
-			t.Fatal(err)
-		}
+		dbtest.Board(t, db, "internal", true)
+		dbtest.Analyze(t, db)
 		viewer, err := models.UserByID(ctx, db, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var boardID, statusID int64
-		_ = db.Bun().QueryRow("SELECT id FROM boards WHERE slug = 'feature-requests'").Scan(&boardID)
-		_ = db.Bun().QueryRow("SELECT id FROM statuses WHERE slug = 'open'").Scan(&statusID)
+		board, err := models.BoardBySlug(ctx, db, dbtest.DefaultBoard, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, err := models.StatusBySlug(ctx, db, "open")
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		var lists []models.IdeaQuery
 		for _, s := range []string{models.SortTrending, models.SortTop, models.SortNew, models.SortActive, models.SortDiscussed} {
 			lists = append(lists,
 				models.IdeaQuery{Sort: s, Viewer: viewer},
-				models.IdeaQuery{Sort: s, BoardID: boardID},
-				models.IdeaQuery{Sort: s, StatusID: statusID},
+				models.IdeaQuery{Sort: s, BoardID: board.ID},
+				models.IdeaQuery{Sort: s, StatusID: open.ID},
 			)
 		}
 		for _, q := range lists {

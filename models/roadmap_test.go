@@ -33,20 +33,19 @@ func TestRoadmapOrderIsStoredAndStable(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		clock := dbtest.FixClock(db)
-		p := people(t, db)
-		board := boardID(t, db, "feature-requests", false)
+		p := dbtest.People(t, db)
 		ids := map[string]int64{}
 		for _, title := range []string{"One", "Two", "Three", "Four"} {
-			idea := newIdea(t, db, p.ann, title, "open", board)
+			idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: title, Status: "open"})
 			ids[title] = idea.ID
-			if _, err := models.ChangeStatus(ctx, db, idea.ID, p.staff, "planned", ""); err != nil {
+			if _, err := models.ChangeStatus(ctx, db, idea.ID, p.Staff, "planned", ""); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// Rows that were put in a column without a position (all zero) are
 		// ordered by id until staff order them.
-		seeded := newIdea(t, db, p.ann, "Seeded", "in_progress", board)
-		other := newIdea(t, db, p.ann, "Other", "in_progress", board)
+		seeded := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Seeded", Status: "in_progress"})
+		other := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Other", Status: "in_progress"})
 
 		want := map[string][]string{"planned": {"One", "Two", "Three", "Four"}, "in_progress": {"Seeded", "Other"}, "done": {}}
 		if got := columnTitles(t, db, nil); !reflect.DeepEqual(got, want) {
@@ -56,7 +55,7 @@ func TestRoadmapOrderIsStoredAndStable(t *testing.T) {
 		move := func(title string, m models.RoadmapMove) {
 			t.Helper()
 			clock.Advance(time.Minute)
-			if _, err := models.MoveRoadmapCard(ctx, db, ids[title], p.staff, m); err != nil {
+			if _, err := models.MoveRoadmapCard(ctx, db, ids[title], p.Staff, m); err != nil {
 				t.Fatalf("move %s %+v: %v", title, m, err)
 			}
 		}
@@ -70,7 +69,7 @@ func TestRoadmapOrderIsStoredAndStable(t *testing.T) {
 		want["planned"] = []string{"Four", "Three", "One", "Two"}
 		want["in_progress"] = []string{"Other", "Seeded"}
 		for i := 0; i < 2; i++ { // the order is stored: reading again changes nothing
-			if got := columnTitles(t, db, p.ann); !reflect.DeepEqual(got, want) {
+			if got := columnTitles(t, db, p.Ann); !reflect.DeepEqual(got, want) {
 				t.Fatalf("roadmap %v, want %v", got, want)
 			}
 		}
@@ -78,7 +77,7 @@ func TestRoadmapOrderIsStoredAndStable(t *testing.T) {
 			t.Errorf("%d roadmap-moved events, want 4 (the moves that changed nothing record none)", n)
 		}
 		var rm models.RoadmapMoved
-		evs := events(t, db, ids["Four"], models.EventRoadmapMoved)
+		evs := dbtest.Events(t, db, models.EventRoadmapMoved, ids["Four"])
 		if len(evs) != 1 || evs[0].Decode(&rm) != nil || rm != (models.RoadmapMoved{Status: "planned", From: 4, To: 1}) {
 			t.Errorf("Four's move: %+v", rm)
 		}
@@ -92,7 +91,7 @@ func TestRoadmapOrderIsStoredAndStable(t *testing.T) {
 			t.Fatalf("roadmap %v, want %v", got, want)
 		}
 		var sc models.StatusChange
-		evs = events(t, db, ids["One"], models.EventStatusChanged)
+		evs = dbtest.Events(t, db, models.EventStatusChanged, ids["One"])
 		if len(evs) != 2 || evs[1].Decode(&sc) != nil || sc.From != "planned" || sc.To != "in_progress" {
 			t.Errorf("One's status events: %d, last %+v", len(evs), sc)
 		}
@@ -100,14 +99,14 @@ func TestRoadmapOrderIsStoredAndStable(t *testing.T) {
 		// Refusals change nothing.
 		var ve *models.ValidationError
 		for _, m := range []models.RoadmapMove{{Direction: "sideways"}, {Status: "open"}, {Status: "nope"}, {}} {
-			if _, err := models.MoveRoadmapCard(ctx, db, ids["Three"], p.staff, m); !errors.As(err, &ve) {
+			if _, err := models.MoveRoadmapCard(ctx, db, ids["Three"], p.Staff, m); !errors.As(err, &ve) {
 				t.Errorf("move %+v: err %v, want a validation error", m, err)
 			}
 		}
-		if _, err := models.MoveRoadmapCard(ctx, db, ids["Four"], p.staff, models.RoadmapMove{Direction: "up"}); !errors.As(err, &ve) {
+		if _, err := models.MoveRoadmapCard(ctx, db, ids["Four"], p.Staff, models.RoadmapMove{Direction: "up"}); !errors.As(err, &ve) {
 			t.Errorf("reordering done: err %v", err)
 		}
-		if _, err := models.MoveRoadmapCard(ctx, db, ids["Three"], p.ann, models.RoadmapMove{Direction: "up"}); !errors.Is(err, models.ErrForbidden) {
+		if _, err := models.MoveRoadmapCard(ctx, db, ids["Three"], p.Ann, models.RoadmapMove{Direction: "up"}); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("member move: err %v", err)
 		}
 		if got := columnTitles(t, db, nil); !reflect.DeepEqual(got, want) {
@@ -120,26 +119,26 @@ func TestRoadmapHidesWhatTheViewerMayNotSee(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		dbtest.FixClock(db)
-		p := people(t, db)
-		newIdea(t, db, p.ann, "Secret", "planned", boardID(t, db, "internal", true))
-		newIdea(t, db, p.ann, "Public", "planned", boardID(t, db, "feature-requests", false))
-		hidden := newIdea(t, db, p.ann, "Spam", "planned", boardID(t, db, "feature-requests", false))
-		if err := models.HideIdea(ctx, db, hidden.ID, p.staff, true); err != nil {
+		p := dbtest.People(t, db)
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Secret", Status: "planned", Board: dbtest.Board(t, db, "internal", true)})
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Public", Status: "planned"})
+		hidden := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Spam", Status: "planned"})
+		if err := models.HideIdea(ctx, db, hidden.ID, p.Staff, true); err != nil {
 			t.Fatal(err)
 		}
-		if got := columnTitles(t, db, p.ann)["planned"]; !reflect.DeepEqual(got, []string{"Public"}) {
+		if got := columnTitles(t, db, p.Ann)["planned"]; !reflect.DeepEqual(got, []string{"Public"}) {
 			t.Errorf("member sees %v", got)
 		}
 		if got := columnTitles(t, db, nil)["planned"]; !reflect.DeepEqual(got, []string{"Public"}) {
 			t.Errorf("visitor sees %v", got)
 		}
-		if got := columnTitles(t, db, p.staff)["planned"]; !reflect.DeepEqual(got, []string{"Secret", "Public"}) {
+		if got := columnTitles(t, db, p.Staff)["planned"]; !reflect.DeepEqual(got, []string{"Secret", "Public"}) {
 			t.Errorf("staff see %v", got)
 		}
-		if err := models.HideIdea(ctx, db, hidden.ID, p.ann, false); !errors.Is(err, models.ErrForbidden) {
+		if err := models.HideIdea(ctx, db, hidden.ID, p.Ann, false); !errors.Is(err, models.ErrForbidden) {
 			t.Errorf("member unhide: %v", err)
 		}
-		if err := models.HideIdea(ctx, db, hidden.ID, p.staff, false); err != nil {
+		if err := models.HideIdea(ctx, db, hidden.ID, p.Staff, false); err != nil {
 			t.Fatal(err)
 		}
 		if got := columnTitles(t, db, nil)["planned"]; len(got) != 2 {
@@ -152,23 +151,22 @@ func TestChangelogNewestFirstWithPages(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		clock := dbtest.FixClock(db)
-		p := people(t, db)
-		board := boardID(t, db, "feature-requests", false)
-		private := boardID(t, db, "internal", true)
+		p := dbtest.People(t, db)
+		private := dbtest.Board(t, db, "internal", true)
 		var shipped []string
 		for i, title := range []string{"First", "Second", "Internal", "Third"} {
-			b := board
+			var b *models.Board // the default board
 			if title == "Internal" {
 				b = private
 			}
-			idea := newIdea(t, db, p.ann, title, "open", b)
+			idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: title, Status: "open", Board: b})
 			clock.Advance(time.Duration(i+1) * time.Hour)
-			if _, err := models.ChangeStatus(ctx, db, idea.ID, p.staff, "done", "Shipped "+title+"."); err != nil {
+			if _, err := models.ChangeStatus(ctx, db, idea.ID, p.Staff, "done", "Shipped "+title+"."); err != nil {
 				t.Fatal(err)
 			}
 			shipped = append([]string{title}, shipped...)
 		}
-		newIdea(t, db, p.ann, "Not yet", "planned", board)
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Not yet", Status: "planned"})
 
 		walk := func(viewer *models.User) []string {
 			var titles []string
@@ -192,7 +190,7 @@ func TestChangelogNewestFirstWithPages(t *testing.T) {
 			t.Fatal("changelog pages never end")
 			return nil
 		}
-		if got := walk(p.staff); !reflect.DeepEqual(got, shipped) {
+		if got := walk(p.Staff); !reflect.DeepEqual(got, shipped) {
 			t.Errorf("staff changelog %v, want %v", got, shipped)
 		}
 		if got, want := walk(nil), []string{"Third", "Second", "First"}; !reflect.DeepEqual(got, want) {
@@ -209,22 +207,21 @@ func TestTriageRanksIdeasNotOnTheRoadmap(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		clock := dbtest.FixClock(db)
-		p := people(t, db)
-		board := boardID(t, db, "feature-requests", false)
-		mobile := boardID(t, db, "mobile", false)
-		voters := []*models.User{p.ann, p.bob, p.staff, p.admin}
+		p := dbtest.People(t, db)
+		mobile := dbtest.Board(t, db, "mobile", false)
+		voters := []*models.User{p.Ann, p.Bob, p.Staff, p.Admin}
 
-		old := newIdea(t, db, p.ann, "Old favourite", "open", board)      // 4 votes, 60 days ago
-		fresh := newIdea(t, db, p.ann, "Fresh", "under_review", mobile)   // 2 votes, this week
-		newIdea(t, db, p.ann, "Quiet", "open", board)                     // no votes
-		planned := newIdea(t, db, p.ann, "Planned one", "planned", board) // on the roadmap
-		declined := newIdea(t, db, p.ann, "Declined one", "declined", board)
+		old := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Old favourite", Status: "open"})                  // 4 votes, 60 days ago
+		fresh := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Fresh", Status: "under_review", Board: mobile}) // 2 votes, this week
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Quiet", Status: "open"})                                 // no votes
+		planned := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Planned one", Status: "planned"})             // on the roadmap
+		declined := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Ann, Title: "Declined one", Status: "declined"})
 		for _, u := range voters {
-			addVote(t, db, old.ID, u, clock.T.Add(-60*24*time.Hour))
-			addVote(t, db, planned.ID, u, clock.T)
+			dbtest.Vote(t, db, old, u, clock.T.Add(-60*24*time.Hour))
+			dbtest.Vote(t, db, planned, u, clock.T)
 		}
-		addVote(t, db, fresh.ID, p.ann, clock.T.Add(-48*time.Hour))
-		addVote(t, db, fresh.ID, p.bob, clock.T.Add(-24*time.Hour))
+		dbtest.Vote(t, db, fresh, p.Ann, clock.T.Add(-48*time.Hour))
+		dbtest.Vote(t, db, fresh, p.Bob, clock.T.Add(-24*time.Hour))
 
 		titles := func(q models.TriageQuery) ([]string, []int) {
 			t.Helper()
@@ -250,7 +247,7 @@ func TestTriageRanksIdeasNotOnTheRoadmap(t *testing.T) {
 		if got, _ := titles(models.TriageQuery{Sort: models.SortTrending}); !reflect.DeepEqual(got, []string{"Fresh", "Old favourite", "Quiet"}) {
 			t.Errorf("by trend %v", got)
 		}
-		if got, _ := titles(models.TriageQuery{BoardID: mobile}); !reflect.DeepEqual(got, []string{"Fresh"}) {
+		if got, _ := titles(models.TriageQuery{BoardID: mobile.ID}); !reflect.DeepEqual(got, []string{"Fresh"}) {
 			t.Errorf("mobile board %v", got)
 		}
 		if got, _ := titles(models.TriageQuery{StatusID: declined.StatusID}); !reflect.DeepEqual(got, []string{"Declined one"}) {

@@ -31,16 +31,16 @@ func TestSearchStemsRanksAndHides(t *testing.T) {
 		ctx := context.Background()
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
 		staff := dbtest.User(t, db, "Sam", "sam@example.com", models.RoleStaff)
-		privateBoard(t, db)
-		inBody := postIdea(t, db, ada, "Customisable colours", "Let us pick a theme for the dashboard.")
-		inTitle := postIdea(t, db, ada, "Dashboard themes", "Dark and light.")
-		postIdea(t, db, ada, "Export invoices", "As CSV please.")
-		hidden := postIdea(t, db, ada, "Hidden theme idea", "")
-		merged := postIdea(t, db, ada, "Merged theme idea", "")
-		if _, err := db.Bun().Exec("UPDATE ideas SET hidden_at = ? WHERE id = ?", db.Now(), hidden.ID); err != nil {
+		dbtest.Board(t, db, "internal", true)
+		inBody := dbtest.PostIdea(t, db, ada, "Customisable colours", "Let us pick a theme for the dashboard.")
+		inTitle := dbtest.PostIdea(t, db, ada, "Dashboard themes", "Dark and light.")
+		dbtest.PostIdea(t, db, ada, "Export invoices", "As CSV please.")
+		hidden := dbtest.PostIdea(t, db, ada, "Hidden theme idea", "")
+		merged := dbtest.PostIdea(t, db, ada, "Merged theme idea", "")
+		if err := models.HideIdea(ctx, db, hidden.ID, staff, true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Bun().Exec("UPDATE ideas SET merged_into_id = ? WHERE id = ?", inTitle.ID, merged.ID); err != nil {
+		if _, err := models.MergeIdea(ctx, db, merged.ID, inTitle.ID, staff); err != nil {
 			t.Fatal(err)
 		}
 		secret, err := models.CreateIdea(ctx, db, models.NewIdea{Author: staff, Board: "internal", Title: "Internal theme work"})
@@ -106,7 +106,7 @@ func TestSearchPages(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
 		for i := 0; i < 7; i++ {
-			postIdea(t, db, ada, "Report idea "+strings.Repeat("report ", i%3), strings.Repeat("more words ", i))
+			dbtest.PostIdea(t, db, ada, "Report idea "+strings.Repeat("report ", i%3), strings.Repeat("more words ", i))
 		}
 		for _, sort := range []string{models.SortRelevance, models.SortNew, models.SortTop, models.SortActive} {
 			seen := map[int64]bool{}
@@ -145,7 +145,7 @@ func TestSearchSurvivesHostileInput(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		ada := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleMember)
-		postIdea(t, db, ada, "A title", "a body OR b")
+		dbtest.PostIdea(t, db, ada, "A title", "a body OR b")
 		for _, q := range hostileQueries {
 			if _, err := models.SearchIdeas(ctx, db, models.IdeaQuery{Search: q}); err != nil {
 				t.Errorf("search %q: %v", excerpt(q), err)
@@ -173,7 +173,7 @@ func FuzzSearch(f *testing.F) {
 	}
 	db := dbtest.Open(f, "sqlite")
 	u := dbtest.User(f, db, "Ada", "ada@example.com", models.RoleMember)
-	postIdea(f, db, u, "Dark mode for reports", "Themes and colours, quoted \"words\" (and parens)")
+	dbtest.PostIdea(f, db, u, "Dark mode for reports", "Themes and colours, quoted \"words\" (and parens)")
 	f.Fuzz(func(t *testing.T, q string) {
 		for _, term := range models.SearchTerms(q) {
 			if term == "" || strings.ContainsAny(term, "\"'()*:^-\x00 ") {

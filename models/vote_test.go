@@ -40,7 +40,7 @@ func TestVoteIsIdempotentAndExact(t *testing.T) {
 		ctx := context.Background()
 		clock := dbtest.FixClock(db)
 		us := users(t, db, 2)
-		idea := postIdea(t, db, us[0], "Export reports", "")
+		idea := dbtest.PostIdea(t, db, us[0], "Export reports", "")
 
 		for i := 0; i < 3; i++ {
 			res, err := models.VoteFor(ctx, db, idea.ID, us[1].ID)
@@ -49,12 +49,12 @@ func TestVoteIsIdempotentAndExact(t *testing.T) {
 			}
 		}
 		wantVotes(t, db, idea.ID, 1)
-		got, _ := models.IdeaByID(ctx, db, idea.ID, nil)
+		got := dbtest.Reload(t, db, idea.ID)
 		if want := models.TrendOf([]time.Time{clock.T}); math.Abs(got.TrendScore-want) > 1e-9 || !got.LastActivityAt.Equal(clock.T) {
 			t.Errorf("trend %v want %v, last activity %v", got.TrendScore, want, got.LastActivityAt)
 		}
-		if ok, _ := models.HasVoted(ctx, db, idea.ID, us[1].ID); !ok {
-			t.Error("HasVoted = false after voting")
+		if ok, err := models.HasVoted(ctx, db, idea.ID, us[1].ID); err != nil || !ok {
+			t.Errorf("HasVoted = %v, %v after voting", ok, err)
 		}
 		voted, err := models.VotedIdeaIDs(ctx, db, us[1].ID, []int64{idea.ID, idea.ID + 1})
 		if err != nil || !voted[idea.ID] || len(voted) != 1 {
@@ -69,8 +69,7 @@ func TestVoteIsIdempotentAndExact(t *testing.T) {
 			}
 		}
 		wantVotes(t, db, idea.ID, 0)
-		got, _ = models.IdeaByID(ctx, db, idea.ID, nil)
-		if got.TrendScore != models.NoTrend {
+		if got := dbtest.Reload(t, db, idea.ID); got.TrendScore != models.NoTrend {
 			t.Errorf("trend after last unvote = %v, want NoTrend", got.TrendScore)
 		}
 
@@ -85,13 +84,9 @@ func TestClosedIdeasRefuseNewVotes(t *testing.T) {
 		ctx := context.Background()
 		us := users(t, db, 3)
 		for _, slug := range []string{"done", "declined", "duplicate"} {
-			idea := postIdea(t, db, us[0], "Closed as "+slug, "")
-			if _, err := models.VoteFor(ctx, db, idea.ID, us[1].ID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.Bun().Exec("UPDATE ideas SET status_id = (SELECT id FROM statuses WHERE slug = ?) WHERE id = ?", slug, idea.ID); err != nil {
-				t.Fatal(err)
-			}
+			// Closed with a vote cast while it was open.
+			idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: us[0], Title: "Closed as " + slug, Status: slug})
+			dbtest.Vote(t, db, idea, us[1], db.Now().Add(-time.Hour))
 			var re *models.RuleError
 			if _, err := models.VoteFor(ctx, db, idea.ID, us[2].ID); !errors.As(err, &re) {
 				t.Errorf("%s: vote err = %v, want RuleError", slug, err)
@@ -109,7 +104,7 @@ func TestConcurrentVotesAreExact(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		us := users(t, db, 200)
-		idea := postIdea(t, db, us[0], "Popular idea", "")
+		idea := dbtest.PostIdea(t, db, us[0], "Popular idea", "")
 
 		var wg sync.WaitGroup
 		errs := make(chan error, 250)
@@ -145,7 +140,7 @@ func TestConcurrentVotesAreExact(t *testing.T) {
 		if err := db.Bun().NewSelect().Table("votes").Column("created_at").Where("idea_id = ?", idea.ID).Scan(ctx, &times); err != nil {
 			t.Fatal(err)
 		}
-		got, _ := models.IdeaByID(ctx, db, idea.ID, nil)
+		got := dbtest.Reload(t, db, idea.ID)
 		if want := models.TrendOf(times); math.Abs(got.TrendScore-want) > 1e-9 {
 			t.Errorf("trend score %v, want %v from the rows", got.TrendScore, want)
 		}
@@ -156,7 +151,7 @@ func TestVoteStormsNeverGoWrong(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		us := users(t, db, 20)
-		idea := postIdea(t, db, us[0], "Stormy idea", "")
+		idea := dbtest.PostIdea(t, db, us[0], "Stormy idea", "")
 
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -198,7 +193,7 @@ func TestVoteStormsNeverGoWrong(t *testing.T) {
 			}
 		}
 		wantVotes(t, db, idea.ID, 0)
-		if got, _ := models.IdeaByID(ctx, db, idea.ID, nil); got.TrendScore != models.NoTrend {
+		if got := dbtest.Reload(t, db, idea.ID); got.TrendScore != models.NoTrend {
 			t.Errorf("trend after storm = %v", got.TrendScore)
 		}
 	})
@@ -218,7 +213,7 @@ func TestTrendOrderMatchesDecayedCounts(t *testing.T) {
 			rng := rand.New(rand.NewSource(round))
 			ideas := make([]*models.Idea, nIdeas)
 			for i := range ideas {
-				ideas[i] = postIdea(t, db, us[0], fmt.Sprintf("Round %d idea %d", round, i), "")
+				ideas[i] = dbtest.PostIdea(t, db, us[0], fmt.Sprintf("Round %d idea %d", round, i), "")
 			}
 			cast := map[[2]int64]time.Time{} // live votes: (idea, user) -> time cast
 			for step := 0; step < 120; step++ {

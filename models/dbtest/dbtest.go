@@ -7,11 +7,11 @@ package dbtest
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,9 +54,7 @@ func URL(t testing.TB, dialect string) string {
 		return "sqlite:" + filepath.Join(t.TempDir(), "test.db")
 	case "postgres":
 		base := PostgresURL(t)
-		buf := make([]byte, 6)
-		_, _ = rand.Read(buf)
-		schema := "t_" + hex.EncodeToString(buf)
+		schema := "t_" + strings.ToLower(rand.Text())
 		admin, err := models.Open(context.Background(), base, 10*time.Second, nil)
 		if err != nil {
 			t.Fatalf("connect to TEST_DATABASE_URL: %v", err)
@@ -65,8 +63,12 @@ func URL(t testing.TB, dialect string) string {
 			t.Fatalf("create schema: %v", err)
 		}
 		t.Cleanup(func() {
-			_, _ = admin.Bun().Exec("DROP SCHEMA " + schema + " CASCADE")
-			_ = admin.Close()
+			if _, err := admin.Bun().Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+				t.Errorf("drop schema %s: %v", schema, err)
+			}
+			if err := admin.Close(); err != nil {
+				t.Errorf("close the admin connection: %v", err)
+			}
 		})
 		u, err := url.Parse(base)
 		if err != nil {
@@ -88,7 +90,11 @@ func Open(t testing.TB, dialect string) *models.DB {
 	if err != nil {
 		t.Fatalf("open %s: %v", dialect, err)
 	}
-	t.Cleanup(func() { _ = db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("close %s: %v", dialect, err)
+		}
+	})
 	if err := models.Migrate(context.Background(), db, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("migrate %s: %v", dialect, err)
 	}
@@ -103,6 +109,15 @@ func Count(t testing.TB, db *models.DB, query string, args ...any) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// Analyze refreshes the query planner's statistics, as a database in use
+// has them, so that plans and timings are those of a real portal.
+func Analyze(t testing.TB, db *models.DB) {
+	t.Helper()
+	if _, err := db.Bun().Exec("ANALYZE"); err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
 }
 
 // Fixed is the clock tests run at.
@@ -122,17 +137,4 @@ func FixClock(db *models.DB) *Clock {
 	c := &Clock{T: Fixed}
 	db.SetClock(c.Now)
 	return c
-}
-
-// User inserts a user with the role and returns it.
-func User(t testing.TB, db *models.DB, name, email, role string) *models.User {
-	t.Helper()
-	u := &models.User{Name: name, Role: role, EmailVerified: true, CreatedAt: db.Now()}
-	if email != "" {
-		u.Email = &email
-	}
-	if _, err := db.Bun().NewInsert().Model(u).Exec(context.Background()); err != nil {
-		t.Fatalf("insert user: %v", err)
-	}
-	return u
 }

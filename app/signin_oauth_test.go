@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,7 +196,8 @@ func TestOIDCRejectsTokensItCannotVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.AddMiddleware(tamperIDToken); err != nil {
+	var forged atomic.Int32
+	if err := m.AddMiddleware(func(next http.Handler) http.Handler { return tamperIDToken(t, next, &forged) }); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -219,11 +221,16 @@ func TestOIDCRejectsTokensItCannotVerify(t *testing.T) {
 	if n := dbtest.Count(t, db, "SELECT count(*) FROM sessions WHERE data LIKE '%uid%'"); n != 0 {
 		t.Errorf("a session holds a user")
 	}
+	if n := forged.Load(); n != 1 {
+		t.Errorf("%d ID tokens were forged, want 1: the refusal was for another reason", n)
+	}
 }
 
 // tamperIDToken rewrites the email claim of ID tokens leaving the token
-// endpoint, keeping the original signature.
-func tamperIDToken(next http.Handler) http.Handler {
+// endpoint, keeping the original signature. Token responses without an ID
+// token (the client library's first try, with its credentials where the
+// mock does not look) pass unchanged; forged counts the ones rewritten.
+func tamperIDToken(t *testing.T, next http.Handler, forged *atomic.Int32) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != mockoidc.TokenEndpoint {
 			next.ServeHTTP(w, r)
@@ -231,22 +238,57 @@ func tamperIDToken(next http.Handler) http.Handler {
 		}
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, r)
-		var body map[string]any
-		_ = json.Unmarshal(rec.Body.Bytes(), &body)
-		if tok, ok := body["id_token"].(string); ok {
-			parts := strings.Split(tok, ".")
-			payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-			var claims map[string]any
-			_ = json.Unmarshal(payload, &claims)
-			claims["email"] = "boss@example.com"
-			payload, _ = json.Marshal(claims)
-			parts[1] = base64.RawURLEncoding.EncodeToString(payload)
-			body["id_token"] = strings.Join(parts, ".")
+		out := rec.Body.Bytes()
+		body, err := withForgedEmail(out)
+		switch {
+		case err != nil:
+			t.Errorf("tamper with the token response: %v", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		case body != nil:
+			forged.Add(1)
+			if out, err = json.Marshal(body); err != nil {
+				t.Errorf("encode the tampered token response: %v", err)
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(rec.Code)
-		_ = json.NewEncoder(w).Encode(body)
+		if _, err := w.Write(out); err != nil {
+			t.Errorf("write the token response: %v", err)
+		}
 	})
+}
+
+// withForgedEmail is the token response with its ID token claiming another
+// address, the signature unchanged; nil when the response has no ID token.
+func withForgedEmail(raw []byte) (map[string]any, error) {
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, err
+	}
+	tok, ok := body["id_token"].(string)
+	if !ok {
+		return nil, nil
+	}
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("the ID token has %d parts, want 3", len(parts))
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, err
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, err
+	}
+	claims["email"] = "boss@example.com"
+	if payload, err = json.Marshal(claims); err != nil {
+		return nil, err
+	}
+	parts[1] = base64.RawURLEncoding.EncodeToString(payload)
+	body["id_token"] = strings.Join(parts, ".")
+	return body, nil
 }
 
 func TestOAuthStateIsChecked(t *testing.T) {
@@ -256,7 +298,10 @@ func TestOAuthStateIsChecked(t *testing.T) {
 
 		callbackWith := func(c *client, mutate func(q url.Values)) *http.Response {
 			authURL := beginOAuth(t, c, "/auth/oidc")
-			back, _ := url.Parse(atProvider(t, authURL))
+			back, err := url.Parse(atProvider(t, authURL))
+			if err != nil {
+				t.Fatal(err)
+			}
 			q := back.Query()
 			mutate(q)
 			back.RawQuery = q.Encode()
@@ -356,117 +401,4 @@ func TestNewIdentityJoinsAccountOnlyWhenEmailVerified(t *testing.T) {
 			t.Errorf("admins = %d, want 2 (the owner and the admin address)", n)
 		}
 	})
-}
-
-// fakeGitHub serves the four GitHub endpoints goth's provider uses.
-func fakeGitHub(t *testing.T, profile map[string]any, emails []map[string]any) *httptest.Server {
-	t.Helper()
-	codes := map[string]bool{}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/login/oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
-		back, _ := url.Parse(r.URL.Query().Get("redirect_uri"))
-		code := fmt.Sprintf("code-%d", len(codes)+1)
-		codes[code] = true
-		q := back.Query()
-		q.Set("code", code)
-		q.Set("state", r.URL.Query().Get("state"))
-		back.RawQuery = q.Encode()
-		http.Redirect(w, r, back.String(), http.StatusFound)
-	})
-	mux.HandleFunc("/login/oauth/access_token", func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		if !codes[r.Form.Get("code")] {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte(`{"error":"bad_verification_code"}`))
-			return
-		}
-		delete(codes, r.Form.Get("code"))
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"access_token":"gh-token","token_type":"bearer","scope":"read:user,user:email"}`))
-	})
-	auth := func(next http.HandlerFunc) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Authorization") != "Bearer gh-token" {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			next(w, r)
-		}
-	}
-	mux.HandleFunc("/user", auth(func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(profile) }))
-	mux.HandleFunc("/user/emails", auth(func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(emails) }))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func withGitHubAt(srv *httptest.Server) Option {
-	return func(a *App) {
-		a.providers = append(a.providers, oauth.GitHub("gh-key", "gh-secret", "http://portal.test/auth/github/callback", oauth.GitHubEndpoints{
-			Auth:    srv.URL + "/login/oauth/authorize",
-			Token:   srv.URL + "/login/oauth/access_token",
-			Profile: srv.URL + "/user",
-			Email:   srv.URL + "/user/emails",
-		}))
-	}
-}
-
-func TestGitHubRoundTripJoinsVerifiedAccount(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, db *models.DB) {
-		srv := fakeGitHub(t,
-			map[string]any{"id": 583231, "login": "octocat", "name": "The Octocat", "email": nil, "avatar_url": "https://avatars.githubusercontent.com/u/583231"},
-			[]map[string]any{
-				{"email": "old@example.com", "primary": false, "verified": true},
-				{"email": "octo@example.com", "primary": true, "verified": true},
-			})
-		ta := newTestApp(t, db, withGitHubAt(srv))
-		existing := dbtest.User(t, db, "Octo", "octo@example.com", models.RoleStaff)
-		c := ta.client()
-		page := wantStatus(t, c.get("/login?next=/ideas/new"), http.StatusOK)
-		if !strings.Contains(page, `href="/auth/github?next=%2fideas%2fnew"`) {
-			t.Fatalf("login page lacks the GitHub button carrying next:\n%s", excerptOf(page))
-		}
-		authURL := beginOAuth(t, c, "/auth/github?next=/ideas/new")
-		if !strings.HasPrefix(authURL.String(), srv.URL) || authURL.Query().Get("state") == "" {
-			t.Fatalf("authorize URL = %s", authURL)
-		}
-		resp := c.get(atProvider(t, authURL))
-		wantStatus(t, resp, http.StatusSeeOther)
-		if loc := resp.Header.Get("Location"); loc != "/ideas/new" {
-			t.Errorf("went to %q, want /ideas/new", loc)
-		}
-		if n := dbtest.Count(t, db, "SELECT count(*) FROM users"); n != 1 {
-			t.Errorf("users = %d, want 1", n)
-		}
-		if n := dbtest.Count(t, db, "SELECT count(*) FROM identities WHERE provider = 'github' AND provider_user_id = '583231' AND user_id = ?", existing.ID); n != 1 {
-			t.Error("the GitHub identity did not join the account with the verified address")
-		}
-		u, err := models.UserByID(t.Context(), db, existing.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u.Name != "The Octocat" || u.AvatarURL != "https://avatars.githubusercontent.com/u/583231" || u.Role != models.RoleStaff {
-			t.Errorf("user = %+v", u)
-		}
-		if !strings.Contains(wantStatus(t, c.get("/"), http.StatusOK), "The Octocat") {
-			t.Error("not signed in after the GitHub round trip")
-		}
-	})
-}
-
-func TestGitHubWithoutVerifiedAddressMakesNewAccount(t *testing.T) {
-	db := dbtest.Open(t, "sqlite")
-	srv := fakeGitHub(t,
-		map[string]any{"id": 99, "login": "anon", "name": "", "email": nil, "avatar_url": "https://avatars.githubusercontent.com/u/99"},
-		[]map[string]any{{"email": "taken@example.com", "primary": true, "verified": false}})
-	ta := newTestApp(t, db, withGitHubAt(srv))
-	dbtest.User(t, db, "Owner", "taken@example.com", models.RoleAdmin)
-	c := ta.client()
-	wantStatus(t, c.get(atProvider(t, beginOAuth(t, c, "/auth/github"))), http.StatusSeeOther)
-	if n := dbtest.Count(t, db, "SELECT count(*) FROM users WHERE name = 'anon' AND email IS NULL AND role = 'member'"); n != 1 {
-		t.Error("no separate member account named after the GitHub login")
-	}
-	if n := dbtest.Count(t, db, "SELECT count(*) FROM identities i JOIN users u ON u.id = i.user_id WHERE u.email = 'taken@example.com'"); n != 0 {
-		t.Error("an unverified address joined an existing account")
-	}
 }
