@@ -138,10 +138,9 @@ func textOf(t *testing.T, raw []byte) (subject, text string) {
 
 // parsedMail is a received message, decoded.
 type parsedMail struct {
-	header        mail.Header
-	subject       string
-	text, html    string
-	textMediaType string
+	header     mail.Header
+	subject    string
+	text, html string
 }
 
 // parseMail decodes a received multipart message into its headers and its

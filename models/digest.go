@@ -35,7 +35,7 @@ func QueueDigest(ctx context.Context, db *DB, day time.Time) (int, error) {
 	err := db.inTx(ctx, func(tx bun.Tx) error {
 		var ids []int64
 		err := tx.NewSelect().Model((*User)(nil)).Column("id").
-			Where("role IN (?)", bun.In([]string{RoleStaff, RoleAdmin})).
+			Where("role IN (?)", bun.List([]string{RoleStaff, RoleAdmin})).
 			Where("notify_digest").Where("blocked_at IS NULL").
 			Where("email IS NOT NULL").Where("email_verified").
 			Order("id").Scan(ctx, &ids)

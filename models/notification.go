@@ -113,7 +113,7 @@ func NotifyFollowers(ctx context.Context, db *DB, eventID int64) (int, error) {
 			followers = followers.Where("u.id <> ?", *ev.ActorID)
 		}
 		if staffOnly {
-			followers = followers.Where("u.role IN (?)", bun.In([]string{RoleStaff, RoleAdmin}))
+			followers = followers.Where("u.role IN (?)", bun.List([]string{RoleStaff, RoleAdmin}))
 		}
 		now := db.Now()
 		// "WHERE true" keeps SQLite from reading ON CONFLICT as a join's ON.
@@ -346,7 +346,7 @@ func UserEmails(ctx context.Context, db *DB, ids []int64) (map[int64]string, err
 		return out, nil
 	}
 	var users []User
-	if err := db.bun.NewSelect().Model(&users).Column("id", "email").Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := db.bun.NewSelect().Model(&users).Column("id", "email").Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("user emails: %w", mapErr(err))
 	}
 	for i := range users {
