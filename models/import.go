@@ -315,7 +315,7 @@ func (l *loader) restorePublic(rows []map[string]any) error {
 		byValue[pub] = append(byValue[pub], id)
 	}
 	for pub, ids := range byValue {
-		if _, err := l.tx.NewUpdate().Table("events").Set("is_public = ?", pub).Where("id IN (?)", bun.In(ids)).Exec(l.ctx); err != nil {
+		if _, err := l.tx.NewUpdate().Table("events").Set("is_public = ?", pub).Where("id IN (?)", bun.List(ids)).Exec(l.ctx); err != nil {
 			return fmt.Errorf("restore public events: %w", err)
 		}
 	}
