@@ -63,6 +63,14 @@ func ImportCluetrain(ctx context.Context, db *DB, r io.Reader, digest string, pr
 				return fmt.Errorf("clear the empty portal: %w", err)
 			}
 		}
+		if !db.pg {
+			// Loading writes every index at once: a larger page cache for
+			// this connection saves re-reading the same pages from disk.
+			if _, err := tx.ExecContext(ctx, "PRAGMA cache_size = -65536"); err != nil {
+				return err
+			}
+			defer func() { _, _ = tx.ExecContext(ctx, "PRAGMA cache_size = -2000") }()
+		}
 		l := &loader{ctx: ctx, tx: tx, db: db, progress: progress, counts: res.Counts}
 		if err := l.read(json.NewDecoder(r)); err != nil {
 			return err
