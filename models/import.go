@@ -283,7 +283,8 @@ func (im *importer) matchPerson(ctx context.Context, p ImportPerson) (int64, err
 	return 0, nil
 }
 
-// boards finds boards by slug or creates them, public or private as read.
+// boards finds boards by slug, then by name, or creates them, public or
+// private as read.
 func (im *importer) boards(ctx context.Context) error {
 	for _, b := range im.set.Boards {
 		if _, ok := im.lookup(importBoard, b.Key); ok {
@@ -292,7 +293,8 @@ func (im *importer) boards(ctx context.Context) error {
 		}
 		b.Slug = ImportBoardSlug(b.Slug, b.Name)
 		var ids []int64
-		if err := im.tx.NewSelect().Table("boards").Column("id").Where("slug = ?", b.Slug).Scan(ctx, &ids); err != nil {
+		if err := im.tx.NewSelect().Table("boards").Column("id").Where("slug = ? OR lower(name) = lower(?)", b.Slug, cleanLine(b.Name)).
+			OrderExpr("slug = ? DESC, id", b.Slug).Limit(1).Scan(ctx, &ids); err != nil {
 			return fmt.Errorf("find board %q: %w", b.Slug, err)
 		}
 		if len(ids) > 0 {
