@@ -4,10 +4,16 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cluetrain/cluetrain/app"
 
 	"github.com/cluetrain/cluetrain/models"
 	"github.com/cluetrain/cluetrain/models/dbtest"
@@ -158,6 +164,8 @@ func TestImportFider(t *testing.T) {
 				t.Errorf("%d comment events, want 3 (not the hidden one)", n)
 			}
 
+			servesImported(t, db)
+
 			// A second run finds everything and changes nothing.
 			st, out, errOut = runCLI("import", "fider", file)
 			if st != exitOK || !strings.Contains(out, "Nothing new") || !strings.Contains(out, "ideas:    0 new (0 of them hidden), 6 imported before") {
@@ -236,4 +244,59 @@ func hugeMemberZip(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// servesImported checks that the portal shows what was imported: pages,
+// the roadmap and feeds answer, hidden ideas stay out of sight.
+func servesImported(t *testing.T, db *models.DB) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := app.LoadConfig(map[string]string{"BASE_URL": "http://portal.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(ctx, cfg, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) (int, string) {
+		resp, err := a.Handler().Test(httptest.NewRequest("GET", path, nil), -1)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		return resp.StatusCode, string(body)
+	}
+	id := func(key string) string {
+		var (
+			n    int64
+			slug string
+		)
+		if err := db.Bun().QueryRow(`SELECT i.id, i.slug FROM import_keys AS k JOIN ideas AS i ON i.id = k.local_id
+			WHERE k.source = 'fider' AND k.kind = 'idea' AND k.key = ?`, key).Scan(&n, &slug); err != nil {
+			t.Fatal(err)
+		}
+		return strconv.FormatInt(n, 10) + "/" + slug
+	}
+	if st, body := get("/"); st != 200 || !strings.Contains(body, "Dark mode") || strings.Contains(body, "Spam spam") {
+		t.Errorf("home: %d", st)
+	}
+	if st, body := get("/ideas/" + id("100")); st != 200 || !strings.Contains(body, "Working on it") || !strings.Contains(body, "Thanks @Ann Admin") || strings.Contains(body, "rude words") {
+		t.Errorf("idea 100: %d", st)
+	}
+	if st, body := get("/ideas/" + id("101")); st != 200 || strings.Contains(body, "rude words") {
+		t.Errorf("idea 101: %d, or the deleted comment shows", st)
+	}
+	if st, _ := get("/ideas/" + id("103")); st != 404 {
+		t.Errorf("the deleted post: %d, want 404", st)
+	}
+	for _, path := range []string{"/roadmap", "/changelog", "/feeds/ideas.atom", "/ideas/" + strings.Split(id("100"), "/")[0] + "/feed.json"} {
+		if st, body := get(path); st != 200 || strings.Contains(body, "Spam spam") || strings.Contains(body, "rude words") {
+			t.Errorf("%s: %d, or hidden things show", path, st)
+		}
+	}
 }
