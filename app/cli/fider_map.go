@@ -12,15 +12,26 @@ import (
 	"github.com/cluetrain/cluetrain/models"
 )
 
-// Fider's post statuses, as its backup stores them.
-var fiderStatuses = map[flexInt]string{
-	0: "open",
-	1: "in_progress", // started
-	2: "done",        // completed
-	3: "declined",
-	4: "planned",
-	5: "duplicate",
-	6: "declined", // deleted: imported hidden, see fiderSet
+// fiderStatus maps Fider's post status, as its backup stores it, to a
+// Cluetrain status slug.
+func fiderStatus(n flexInt) (string, bool) {
+	switch n {
+	case 0:
+		return "open", true
+	case 1: // started
+		return "in_progress", true
+	case 2: // completed
+		return "done", true
+	case 3:
+		return "declined", true
+	case 4:
+		return "planned", true
+	case fiderDuplicate:
+		return "duplicate", true
+	case fiderDeleted: // imported hidden, see fiderSet
+		return "declined", true
+	}
+	return "", false
 }
 
 const (
@@ -179,7 +190,7 @@ func fiderSet(b *fiderBackup, now time.Time) (*models.ImportSet, *fiderNotes, er
 // fiderIdea maps one post. A post whose author is missing or whose status
 // is unknown makes the backup unreadable: guessing would misstate it.
 func fiderIdea(p fiderPost, users map[flexString]*fiderUser, tags []*fiderTag, posts map[flexString]bool, notes *fiderNotes, now time.Time) (models.ImportIdea, error) {
-	status, ok := fiderStatuses[p.Status]
+	status, ok := fiderStatus(p.Status)
 	if !ok {
 		return models.ImportIdea{}, fmt.Errorf("posts.json: post %s has an unknown status %d", p.ID, p.Status)
 	}
