@@ -85,6 +85,7 @@ func (a *App) routes() {
 	r.Get("/admin/deliveries", a.requireAdmin, a.showDeliveries)
 	r.Post("/admin/deliveries/:id/retry", a.requireAdmin, a.retryDelivery)
 	r.Get("/admin", a.requireAdmin, a.showAdmin)
+	r.Get("/admin/export", a.requireAdmin, a.exportPortal)
 	r.Post("/admin/boards", a.requireAdmin, a.createBoard)
 	r.Post("/admin/boards/:id", a.requireAdmin, a.updateBoard)
 	r.Post("/admin/users/role", a.requireAdmin, a.setUserRole)
