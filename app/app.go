@@ -38,6 +38,11 @@ type App struct {
 	emails      *emailTemplates
 	queue       *queue
 	queueCfg    QueueConfig
+
+	pages          *pageCache   // nil when turned off
+	version        *dataVersion // this instance's reading of the data version
+	pageCacheBytes int64
+	cacheWindow    time.Duration
 }
 
 // bodyLimit bounds every request body; larger ones get 413.
@@ -45,7 +50,8 @@ const bodyLimit = 256 * 1024
 
 // New builds the application around an open, migrated database.
 func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts ...Option) (*App, error) {
-	a := &App{cfg: cfg, db: db, log: log, rates: map[string]Rate{}}
+	a := &App{cfg: cfg, db: db, log: log, rates: map[string]Rate{},
+		pageCacheBytes: defaultCacheBytes, cacheWindow: defaultCacheWindow}
 	for k, v := range defaultRates {
 		a.rates[k] = v
 	}
@@ -99,6 +105,10 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 		return nil, err
 	}
 	a.rows = newRowCache()
+	a.version = &dataVersion{window: a.cacheWindow}
+	if a.pageCacheBytes > 0 {
+		a.pages = newPageCache(a.pageCacheBytes)
+	}
 
 	a.sessions = newSessionStore(cfg, db)
 	a.queue = newQueue(db, log, a.queueCfg)

@@ -45,6 +45,9 @@ func newTestAppWith(t *testing.T, db *models.DB, env map[string]string, opts ...
 	}
 	clock := dbtest.FixClock(db)
 	logs := &bytes.Buffer{}
+	// The data version is read on every request unless a test says
+	// otherwise, so a fixture's write shows on the next page.
+	opts = append([]Option{WithPageCache(defaultCacheBytes, 0)}, opts...)
 	log := slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := New(context.Background(), cfg, db, log, opts...)
 	if err != nil {

@@ -21,7 +21,7 @@ func (a *App) render(c *fiber.Ctx, status int, page string, data fiber.Map) erro
 		}
 		data["Unread"] = n
 	}
-	data["CSRF"] = a.csrfToken(c)
+	data["CSRF"] = lazyCSRF{a: a, c: c}
 	data["Path"] = c.Path()
 	if _, ok := data["RequestURI"]; !ok {
 		data["RequestURI"] = string(c.Request().RequestURI())
@@ -45,3 +45,13 @@ func (a *App) respondHTML(c *fiber.Ctx, status int, name, layout string, data fi
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Status(status).Send(out)
 }
+
+// lazyCSRF is the CSRF token as templates print it: worked out (and its
+// browser cookie issued) only when a template prints it, so a signed-out
+// page without a form sets no cookie and can be served from the page cache.
+type lazyCSRF struct {
+	a *App
+	c *fiber.Ctx
+}
+
+func (l lazyCSRF) String() string { return l.a.csrfToken(l.c) }
