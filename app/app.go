@@ -39,6 +39,7 @@ type App struct {
 	queue       *queue
 	queueCfg    QueueConfig
 
+	metrics        *metrics
 	pages          *pageCache   // nil when turned off
 	version        *dataVersion // this instance's reading of the data version
 	pageCacheBytes int64
@@ -111,7 +112,9 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 	}
 
 	a.sessions = newSessionStore(cfg, db)
+	a.metrics = newMetrics(a)
 	a.queue = newQueue(db, log, a.queueCfg)
+	a.queue.metrics = a.metrics
 	a.registerJobs()
 
 	// Fiber believes forwarded protocol and host headers only from the

@@ -40,6 +40,9 @@ type Config struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 
+	// MetricsToken, when set, is the bearer token /metrics asks for.
+	MetricsToken string `env:"METRICS_TOKEN"`
+
 	// PortNumber, Base and TrustedNets are derived from Port, BaseURL and
 	// TrustedProxies by Validate.
 	PortNumber  int            `env:"-"`

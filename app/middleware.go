@@ -16,6 +16,7 @@ const (
 	localRequestID = "requestid"
 	localCSRF      = "csrf"
 	localNoCookies = "nocookies"
+	localRoute     = "route" // the route pattern of a page served from the cache
 )
 
 // contentSecurityPolicy allows our own scripts and stylesheets only. Inline

@@ -52,6 +52,7 @@ func WithPageCache(maxBytes int64, window time.Duration) Option {
 // cachedPage is one response, ready to send again.
 type cachedPage struct {
 	key     string
+	route   string      // the route pattern that rendered it, for metrics
 	headers [][2]string // the headers that describe the body
 	body    []byte
 	etag    string
@@ -269,6 +270,9 @@ func (a *App) servePageCache(c *fiber.Ctx) error {
 		return nil
 	}
 	p := &cachedPage{key: key.String(), body: append([]byte(nil), resp.Body()...)}
+	if rt := c.Route(); rt != nil {
+		p.route = rt.Path
+	}
 	for _, h := range keptHeaders {
 		if v := resp.Header.Peek(h); len(v) > 0 {
 			p.headers = append(p.headers, [2]string{h, string(v)})
@@ -289,6 +293,9 @@ func (a *App) sendCachedPage(c *fiber.Ctx, p *cachedPage) error {
 		c.Set(h[0], h[1])
 	}
 	c.Set("X-Cache", "hit")
+	if p.route != "" {
+		c.Locals(localRoute, p.route)
+	}
 	if (p.etag != "" || !p.lastMod.IsZero()) && notModified(c, p.etag, p.lastMod) {
 		c.Response().Header.Del(fiber.HeaderContentType)
 		c.Response().Header.Del(fiber.HeaderContentEncoding)

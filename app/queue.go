@@ -43,6 +43,7 @@ type queue struct {
 	cfg      QueueConfig
 	handlers map[string]jobHandler
 	wake     chan struct{}
+	metrics  *metrics
 }
 
 func newQueue(db *models.DB, log *slog.Logger, cfg QueueConfig) *queue {
@@ -141,6 +142,7 @@ func (q *queue) work(ctx context.Context, j *models.Job) {
 		err = safely(ctx, h, j)
 	}
 	if err == nil {
+		q.metrics.jobDone(j.Kind, "done")
 		if _, ferr := models.FinishJob(ctx, q.db, j); ferr != nil {
 			q.log.Error("record finished job", "job", j.ID, "kind", j.Kind, "err", ferr)
 		}
@@ -148,10 +150,11 @@ func (q *queue) work(ctx context.Context, j *models.Job) {
 	}
 	var pe permanentError
 	perm := errors.As(err, &pe)
-	level := slog.LevelWarn
+	level, outcome := slog.LevelWarn, "retry"
 	if perm || j.Attempts >= j.MaxAttempts {
-		level = slog.LevelError
+		level, outcome = slog.LevelError, "failed"
 	}
+	q.metrics.jobDone(j.Kind, outcome)
 	q.log.Log(ctx, level, "job failed", "job", j.ID, "kind", j.Kind, "attempt", j.Attempts, "permanent", perm, "err", err)
 	if _, ferr := models.FailJob(ctx, q.db, j, err, perm); ferr != nil {
 		q.log.Error("record failed job", "job", j.ID, "kind", j.Kind, "err", ferr)

@@ -10,14 +10,16 @@ import (
 // routes is the whole HTTP surface in one place.
 //
 // Middleware order: recover first so that nothing escapes it; the request id
-// next so every later line can name the request; then the request log
-// (which sees the final status), security headers, compression and ETags;
+// next so every later line can name the request; then the request log and
+// metrics (which see the final status), security headers, the page cache,
+// compression and ETags;
 // then the session user and the CSRF check, which only matter to handlers.
 func (a *App) routes() {
 	r := a.fiber
 	r.Use(recover.New())
 	r.Use(requestID())
 	r.Use(a.logRequests)
+	r.Use(a.metrics.observe)
 	r.Use(a.securityHeaders())
 	// Signed-out pages come from the page cache when they can, already
 	// compressed and with their ETag, so a hit skips the two below.
@@ -30,6 +32,7 @@ func (a *App) routes() {
 
 	// Crawlers, health and assets need no session.
 	r.Get("/healthz", a.showHealth)
+	r.Get("/metrics", noCookies, a.showMetrics)
 	r.Get("/robots.txt", a.showRobots)
 	r.Get("/sitemap.xml", a.showSitemap)
 	r.Get("/static/:file", a.serveAsset)

@@ -260,3 +260,9 @@ func PurgeJobs(ctx context.Context, db *DB, doneBefore time.Time) (int, error) {
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// FailedJobCount counts the jobs that gave up and wait for an admin.
+func FailedJobCount(ctx context.Context, db *DB) (int, error) {
+	n, err := db.bun.NewSelect().Table("jobs").Where("state = ?", JobFailed).Count(ctx)
+	return int(n), mapErr(err)
+}
