@@ -1,11 +1,14 @@
 package app
 
 import (
+	"math"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"github.com/cluetrain/cluetrain/models"
 )
 
 // Rate is how many requests a key may make in a window.
@@ -14,9 +17,12 @@ type Rate struct {
 	Window time.Duration
 }
 
-// defaultRates are the abuse limits by name. Counters live in each
-// instance's memory, so behind a load balancer the effective limit is
-// per instance; that bounds abuse without a shared store.
+// defaultRates are the abuse limits by name. The sign-in limits and the
+// per-person limits are counted in the database (see sharedRates), so any
+// number of instances allow together what one does. The per-address limits
+// on ideas, comments and votes are counted in each instance's memory: they
+// are generous backstops, and keeping them local spares every write a
+// second write.
 var defaultRates = map[string]Rate{
 	"signin-ip":    {Max: 60, Window: time.Minute},
 	"signin-email": {Max: 10, Window: 10 * time.Minute},
@@ -26,6 +32,15 @@ var defaultRates = map[string]Rate{
 	"comment-ip":   {Max: 300, Window: 10 * time.Minute},
 	"vote-user":    {Max: 300, Window: time.Minute},
 	"vote-ip":      {Max: 3000, Window: time.Minute},
+}
+
+// sharedRates are the limits counted in the database, across instances.
+var sharedRates = map[string]bool{
+	"signin-ip":    true,
+	"signin-email": true,
+	"idea-user":    true,
+	"comment-user": true,
+	"vote-user":    true,
 }
 
 // Option adjusts an App at construction (tests use these).
@@ -64,6 +79,9 @@ func (a *App) limit(name string, key func(c *fiber.Ctx) string) fiber.Handler {
 	if rate.Max <= 0 {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
+	if sharedRates[name] {
+		return a.sharedLimit(name, rate, key)
+	}
 	return limiter.New(limiter.Config{
 		Max:        rate.Max,
 		Expiration: rate.Window,
@@ -72,10 +90,12 @@ func (a *App) limit(name string, key func(c *fiber.Ctx) string) fiber.Handler {
 			return name + "|" + key(c)
 		},
 		LimitReached: func(c *fiber.Ctx) error {
-			return fiber.NewError(fiber.StatusTooManyRequests, "You've done that a lot in a short time. Please wait a little and try again.")
+			return fiber.NewError(fiber.StatusTooManyRequests, tooManyRequests)
 		},
 	})
 }
+
+const tooManyRequests = "You've done that a lot in a short time. Please wait a little and try again."
 
 // byUser keys a limit on the signed-in user.
 func byUser(c *fiber.Ctx) string {
@@ -83,4 +103,26 @@ func byUser(c *fiber.Ctx) string {
 		return strconv.FormatInt(u.ID, 10)
 	}
 	return ""
+}
+
+// sharedLimit applies a rate counted in the database: one upsert per
+// limited request, in fixed windows. Past the limit: 429 with Retry-After
+// until the window ends.
+func (a *App) sharedLimit(name string, rate Rate, key func(c *fiber.Ctx) string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		k := key(c)
+		if k == "" {
+			return c.Next()
+		}
+		hit, err := models.HitLimit(c.UserContext(), a.db, name, k, rate.Window)
+		if err != nil {
+			return err
+		}
+		if hit.Hits > rate.Max {
+			wait := int(math.Ceil(hit.ResetAt.Sub(a.db.Now()).Seconds()))
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(wait, 1)))
+			return fiber.NewError(fiber.StatusTooManyRequests, tooManyRequests)
+		}
+		return c.Next()
+	}
 }

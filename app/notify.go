@@ -191,8 +191,12 @@ func (a *App) cleanUp(ctx context.Context, _ *models.Job) error {
 	if err != nil {
 		return err
 	}
-	if n+int64(jobs) > 0 {
-		a.log.Info("cleaned up", "sessions_and_links", n, "jobs", jobs)
+	limits, err := models.PurgeLimits(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	if n+int64(jobs)+limits > 0 {
+		a.log.Info("cleaned up", "sessions_and_links", n, "jobs", jobs, "rate_limits", limits)
 	}
 	return nil
 }
