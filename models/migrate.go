@@ -15,7 +15,12 @@ import (
 // instances starting at once take turns: the lock is retried until wait has
 // passed. A migration is recorded only once it has succeeded.
 func Migrate(ctx context.Context, db *DB, log *slog.Logger) error {
-	m := migrate.NewMigrator(db.bun, migrations.All,
+	return migrateSet(ctx, db, log, migrations.All)
+}
+
+// migrateSet applies a set of migrations as Migrate does.
+func migrateSet(ctx context.Context, db *DB, log *slog.Logger, set *migrate.Migrations) error {
+	m := migrate.NewMigrator(db.bun, set,
 		migrate.WithMarkAppliedOnSuccess(true),
 		migrate.WithTemplateData(migrations.TemplateData{PG: db.pg}),
 	)
