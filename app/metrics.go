@@ -20,6 +20,7 @@ import (
 //
 //	cluetrain_http_requests_total{route,method,status}        counter
 //	cluetrain_http_request_duration_seconds{route,method}     histogram
+//	cluetrain_http_requests_in_flight                         gauge
 //	cluetrain_page_cache_requests_total{result="hit"|"miss"}  counter
 //	cluetrain_page_cache_evictions_total                      counter
 //	cluetrain_page_cache_entries, cluetrain_page_cache_bytes  gauges
@@ -32,6 +33,7 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
 	jobs     *prometheus.CounterVec
 	handler  fiber.Handler
 }
@@ -47,6 +49,10 @@ func newMetrics(a *App) *metrics {
 		Help:    "Time to answer HTTP requests, by route pattern and method.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route", "method"})
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "cluetrain_http_requests_in_flight",
+		Help: "HTTP requests being answered now.",
+	})
 	m.jobs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cluetrain_queue_jobs_total",
 		Help: "Job attempts this instance ran, by kind and outcome (done, retry, failed).",
@@ -79,7 +85,7 @@ func newMetrics(a *App) *metrics {
 		})
 	}
 	m.registry.MustRegister(
-		m.requests, m.duration, m.jobs,
+		m.requests, m.duration, m.inFlight, m.jobs,
 		cacheResult("hit", func() int64 {
 			if a.pages == nil {
 				return 0
@@ -118,6 +124,8 @@ func newMetrics(a *App) *metrics {
 // answered it (never the raw path, which would make a series per idea).
 func (m *metrics) observe(c *fiber.Ctx) error {
 	start := time.Now()
+	m.inFlight.Inc()
+	defer m.inFlight.Dec()
 	err := c.Next()
 	status := c.Response().StatusCode()
 	if err != nil {
