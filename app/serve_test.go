@@ -94,6 +94,8 @@ func TestGracefulShutdownDrainsInFlightRequests(t *testing.T) {
 	}
 }
 
+// fly.toml runs three machines on PostgreSQL: no volume, the database URL
+// a secret, SIGTERM with time to drain, the health check on /healthz.
 func TestFlyConfigMatchesTheApp(t *testing.T) {
 	raw, err := os.ReadFile("../fly.toml")
 	if err != nil {
@@ -107,7 +109,10 @@ func TestFlyConfigMatchesTheApp(t *testing.T) {
 		}
 		return strings.TrimSpace(m[1])
 	}
-	cfg, err := LoadConfig(map[string]string{"PORT": value("PORT"), "DATABASE_URL": value("DATABASE_URL")})
+	cfg, err := LoadConfig(map[string]string{
+		"PORT": value("PORT"), "TRUSTED_PROXIES": value("TRUSTED_PROXIES"),
+		"DATABASE_URL": "postgres://cluetrain:secret@db.internal:5432/cluetrain?sslmode=require",
+	})
 	if err != nil {
 		t.Fatalf("fly.toml's environment does not load: %v", err)
 	}
@@ -117,11 +122,27 @@ func TestFlyConfigMatchesTheApp(t *testing.T) {
 	if p := value("path"); p != "/healthz" {
 		t.Errorf("health check path %q, want /healthz", p)
 	}
-	if v := value("destination"); v != "/data" || !strings.HasPrefix(cfg.DatabaseURL, "sqlite:/data/") {
-		t.Errorf("volume at %q, database %q", v, cfg.DatabaseURL)
-	}
 	if v := value("force_https"); v != "true" {
 		t.Errorf("force_https = %s", v)
+	}
+	if v := value("kill_signal"); v != "SIGTERM" {
+		t.Errorf("kill_signal = %s: the portal drains on SIGTERM", v)
+	}
+	if v, err := time.ParseDuration(value("kill_timeout")); err != nil || v < 10*time.Second+time.Second {
+		t.Errorf("kill_timeout = %s, shorter than the 10s drain", value("kill_timeout"))
+	}
+	if v := value("min_machines_running"); v != "3" {
+		t.Errorf("min_machines_running = %s, want 3", v)
+	}
+	// Several machines share one PostgreSQL: no volume, no SQLite file.
+	for _, line := range strings.Split(fly, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.Contains(line, "[[mounts]]") || strings.HasPrefix(line, "DATABASE_URL") {
+			t.Errorf("fly.toml sets %q: the database URL is a secret and machines keep no volume", line)
+		}
 	}
 	// The health path answers 200 on the real app.
 	ta := newTestApp(t, dbtest.Open(t, "sqlite"))
