@@ -35,6 +35,7 @@ func (a *App) routes() {
 	r.Get("/metrics", noCookies, a.showMetrics)
 	r.Get("/robots.txt", a.showRobots)
 	r.Get("/sitemap.xml", a.showSitemap)
+	r.Get("/sitemaps/:file", a.showSitemapFile)
 	r.Get("/static/:file", a.serveAsset)
 
 	// Feeds are shared documents: they never read or slide a session and

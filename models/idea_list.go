@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"strconv"
@@ -255,36 +256,94 @@ func CountIdeas(ctx context.Context, db *DB) (int, error) {
 	return int(n), mapErr(err)
 }
 
-// IdeaLink names an idea and its last change, for the sitemap.
+// IdeaLink names an idea and its last activity, for the sitemap.
 type IdeaLink struct {
-	ID        int64
-	Slug      string
-	UpdatedAt time.Time
+	ID             int64
+	Slug           string
+	LastActivityAt time.Time
 }
 
-// PublicIdeaLinks lists ideas anyone may see, most recently changed first.
-func PublicIdeaLinks(ctx context.Context, db *DB, limit int) ([]IdeaLink, error) {
-	var rows []struct {
-		ID        int64     `bun:"id"`
-		Slug      string    `bun:"slug"`
-		UpdatedAt time.Time `bun:"updated_at"`
-	}
-	sel := db.bun.NewSelect().Table("ideas").Column("id", "slug", "updated_at").
-		Where("hidden_at IS NULL").Where("merged_into_id IS NULL").
-		OrderExpr("updated_at DESC, id DESC").Limit(int64(limit))
-	private, err := privateBoardIDs(ctx, db.bun)
+// publicIdeas narrows a select on ideas to those anyone may see: not
+// hidden, not merged away, not on a private board.
+func publicIdeas(ctx context.Context, db bun.IDB, sel *bun.SelectQuery) (*bun.SelectQuery, error) {
+	sel = sel.Where("hidden_at IS NULL").Where("merged_into_id IS NULL")
+	private, err := privateBoardIDs(ctx, db)
 	if err != nil {
-		return nil, fmt.Errorf("sitemap: %w", err)
+		return nil, err
 	}
 	if len(private) > 0 {
 		sel = sel.Where("board_id NOT IN (?)", bun.List(private))
 	}
+	return sel, nil
+}
+
+// PublicIdeaLinks lists up to limit ideas anyone may see whose id is past
+// after, in id order: one page of the sitemap, read by keyset.
+func PublicIdeaLinks(ctx context.Context, db *DB, after int64, limit int) ([]IdeaLink, error) {
+	var rows []struct {
+		ID             int64     `bun:"id"`
+		Slug           string    `bun:"slug"`
+		LastActivityAt time.Time `bun:"last_activity_at"`
+	}
+	sel, err := publicIdeas(ctx, db.bun, db.bun.NewSelect().Table("ideas").Column("id", "slug", "last_activity_at"))
+	if err != nil {
+		return nil, fmt.Errorf("sitemap: %w", mapErr(err))
+	}
+	sel = sel.Where("id > ?", after).OrderExpr("id ASC").Limit(int64(limit))
 	if err := sel.Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("sitemap: %w", mapErr(err))
 	}
 	links := make([]IdeaLink, len(rows))
 	for i, r := range rows {
-		links[i] = IdeaLink{ID: r.ID, Slug: r.Slug, UpdatedAt: r.UpdatedAt}
+		links[i] = IdeaLink{ID: r.ID, Slug: r.Slug, LastActivityAt: r.LastActivityAt}
 	}
 	return links, nil
+}
+
+// SitemapPage is one page of the sitemap: the ideas whose id is past After,
+// up to the page size, and the last activity among them.
+type SitemapPage struct {
+	After   int64
+	Ideas   int
+	LastMod time.Time
+}
+
+// SitemapPages splits the public ideas into pages of at most size, walking
+// the ids by keyset: one aggregate over at most size index entries a page.
+func SitemapPages(ctx context.Context, db *DB, size int) ([]SitemapPage, error) {
+	var pages []SitemapPage
+	var after int64
+	for {
+		inner, err := publicIdeas(ctx, db.bun, db.bun.NewSelect().Table("ideas").Column("id", "last_activity_at"))
+		if err != nil {
+			return nil, fmt.Errorf("sitemap pages: %w", mapErr(err))
+		}
+		inner = inner.Where("id > ?", after).OrderExpr("id ASC").Limit(int64(size))
+		var agg struct {
+			N      int   `bun:"n"`
+			LastID int64 `bun:"last_id"`
+			// SQLite's max() of a time is its stored text.
+			LastMod sql.NullString `bun:"last_mod"`
+		}
+		err = db.bun.NewSelect().TableExpr("(?) AS page", inner).
+			ColumnExpr("count(*) AS n, COALESCE(max(id), 0) AS last_id, max(last_activity_at) AS last_mod").
+			Scan(ctx, &agg)
+		if err != nil {
+			return nil, fmt.Errorf("sitemap pages: %w", mapErr(err))
+		}
+		if agg.N == 0 && len(pages) > 0 {
+			return pages, nil
+		}
+		page := SitemapPage{After: after, Ideas: agg.N}
+		if agg.LastMod.Valid {
+			if page.LastMod, err = parseTime(agg.LastMod.String); err != nil {
+				return nil, fmt.Errorf("sitemap pages: %w", err)
+			}
+		}
+		pages = append(pages, page)
+		if agg.N < size {
+			return pages, nil
+		}
+		after = agg.LastID
+	}
 }
