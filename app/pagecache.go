@@ -31,7 +31,8 @@ import (
 //
 // What is never cached: a response that set a cookie, one for a request
 // that carries a session, one that printed a CSRF token (a form), anything
-// but a 200, and whatever a.cacheable refuses.
+// but a 200 or a permanent redirect (an idea's address without its slug),
+// and whatever a.cacheable refuses.
 
 // defaultCacheWindow is how stale an instance's idea of the data version
 // may be: a write through another instance shows here within it.
@@ -52,6 +53,7 @@ func WithPageCache(maxBytes int64, window time.Duration) Option {
 // cachedPage is one response, ready to send again.
 type cachedPage struct {
 	key     string
+	status  int         // 200, or a permanent redirect to the canonical address
 	route   string      // the route pattern that rendered it, for metrics
 	headers [][2]string // the headers that describe the body
 	body    []byte
@@ -218,6 +220,7 @@ func responseEncoding(c *fiber.Ctx) string {
 var keptHeaders = []string{
 	fiber.HeaderContentType, fiber.HeaderContentEncoding, fiber.HeaderVary,
 	fiber.HeaderETag, fiber.HeaderLastModified, fiber.HeaderCacheControl,
+	fiber.HeaderLocation,
 }
 
 // servePageCache is middleware: it answers cacheable requests from the
@@ -261,7 +264,8 @@ func (a *App) servePageCache(c *fiber.Ctx) error {
 		return err
 	}
 	resp := c.Response()
-	if resp.StatusCode() != fiber.StatusOK ||
+	status := resp.StatusCode()
+	if status != fiber.StatusOK && status != fiber.StatusMovedPermanently && status != fiber.StatusPermanentRedirect ||
 		len(resp.Header.PeekCookie(sessionCookieName(a.cfg))) > 0 ||
 		len(resp.Header.Peek(fiber.HeaderSetCookie)) > 0 ||
 		c.Locals(localCSRF) != nil ||
@@ -269,7 +273,7 @@ func (a *App) servePageCache(c *fiber.Ctx) error {
 		!a.cacheable(c) {
 		return nil
 	}
-	p := &cachedPage{key: key.String(), body: append([]byte(nil), resp.Body()...)}
+	p := &cachedPage{key: key.String(), status: status, body: append([]byte(nil), resp.Body()...)}
 	if rt := c.Route(); rt != nil {
 		p.route = rt.Path
 	}
@@ -296,12 +300,12 @@ func (a *App) sendCachedPage(c *fiber.Ctx, p *cachedPage) error {
 	if p.route != "" {
 		c.Locals(localRoute, p.route)
 	}
-	if (p.etag != "" || !p.lastMod.IsZero()) && notModified(c, p.etag, p.lastMod) {
+	if p.status == fiber.StatusOK && (p.etag != "" || !p.lastMod.IsZero()) && notModified(c, p.etag, p.lastMod) {
 		c.Response().Header.Del(fiber.HeaderContentType)
 		c.Response().Header.Del(fiber.HeaderContentEncoding)
 		c.Status(fiber.StatusNotModified)
 		return nil
 	}
-	c.Status(fiber.StatusOK)
+	c.Status(p.status)
 	return c.Send(p.body)
 }

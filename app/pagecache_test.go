@@ -57,6 +57,16 @@ func TestPageCacheServesSignedOutPagesUntilAnythingChanges(t *testing.T) {
 			t.Fatalf("hits = %d, want 7", got)
 		}
 
+		// The short address redirects to the canonical one, from the
+		// cache the second time.
+		for i, want := range []string{"", "hit"} {
+			resp := visitor.get(fmt.Sprintf("/ideas/%d", idea.ID))
+			wantStatus(t, resp, http.StatusMovedPermanently)
+			if resp.Header.Get("Location") != ideaPath(idea.ID, idea.Slug) || resp.Header.Get("X-Cache") != want {
+				t.Fatalf("short address, request %d: Location %q, X-Cache %q", i+1, resp.Header.Get("Location"), resp.Header.Get("X-Cache"))
+			}
+		}
+
 		// A write that never passed through the app (a fixture, another
 		// instance, psql) shows on the next request.
 		dbtest.Vote(t, db, idea, cast.Staff, db.Now())
