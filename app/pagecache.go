@@ -193,11 +193,13 @@ func cacheablePath(path string) bool {
 }
 
 // cacheable reports whether this request may be answered from, and its
-// answer kept in, the page cache: a signed-out GET of a shared page that
-// does not ask for JSON.
+// answer kept in, the page cache: a GET of a shared page that carries no
+// credentials (no session, no Authorization header) and does not ask for
+// JSON.
 func (a *App) cacheable(c *fiber.Ctx) bool {
 	return c.Method() == fiber.MethodGet &&
 		!a.hasSessionCookie(c) &&
+		len(c.Request().Header.Peek(fiber.HeaderAuthorization)) == 0 &&
 		!wantsJSON(c) &&
 		cacheablePath(c.Path())
 }
@@ -265,9 +267,12 @@ func (a *App) servePageCache(c *fiber.Ctx) error {
 	}
 	resp := c.Response()
 	status := resp.StatusCode()
+	cookies := 0
+	for range resp.Header.Cookies() {
+		cookies++
+	}
 	if status != fiber.StatusOK && status != fiber.StatusMovedPermanently && status != fiber.StatusPermanentRedirect ||
-		len(resp.Header.PeekCookie(sessionCookieName(a.cfg))) > 0 ||
-		len(resp.Header.Peek(fiber.HeaderSetCookie)) > 0 ||
+		cookies > 0 ||
 		c.Locals(localCSRF) != nil ||
 		currentUser(c) != nil ||
 		!a.cacheable(c) {
