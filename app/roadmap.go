@@ -1,7 +1,10 @@
 package app
 
 import (
+	"hash/maphash"
+	"html/template"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -12,7 +15,11 @@ import (
 // the order staff gave them, done showing what shipped most recently.
 func (a *App) showRoadmap(c *fiber.Ctx) error {
 	ctx, user := c.UserContext(), currentUser(c)
-	cols, err := models.Roadmap(ctx, a.db, user)
+	found, err := models.Roadmap(ctx, a.db, user)
+	if err != nil {
+		return err
+	}
+	cols, err := a.roadmapColumns(found)
 	if err != nil {
 		return err
 	}
@@ -35,6 +42,67 @@ func (a *App) showRoadmap(c *fiber.Ctx) error {
 		"Planned":     planned,
 		"Staff":       user.IsStaff(),
 	})
+}
+
+// roadmapColumn is a column as the page shows it: its cards rendered.
+type roadmapColumn struct {
+	models.RoadmapColumn
+	Cards []roadmapCard
+}
+
+// roadmapCard is one card: the idea, for the staff's controls, and what
+// everyone sees of it, rendered.
+type roadmapCard struct {
+	*models.Idea
+	Body template.HTML
+}
+
+// roadmapCardView is what partials/roadmap_card renders.
+type roadmapCardView struct {
+	*models.Idea
+	Excerpt string // the start of the response, as plain text
+	Shipped bool   // a done column's card, dated
+}
+
+// roadmapExcerptLength is how much of the response a card shows.
+const roadmapExcerptLength = 140
+
+// cardSeed hashes a response into its card's key.
+var cardSeed = maphash.MakeSeed()
+
+// roadmapColumns renders the cards, from the row cache where it can: like
+// an idea row, a card's key holds everything it shows (the response by its
+// hash), so a cached card is never stale. Most of a card's cost is the
+// excerpt of its response's HTML.
+func (a *App) roadmapColumns(found []models.RoadmapColumn) ([]roadmapColumn, error) {
+	cols := make([]roadmapColumn, len(found))
+	var key strings.Builder
+	for i, col := range found {
+		cols[i] = roadmapColumn{RoadmapColumn: col, Cards: make([]roadmapCard, len(col.Cards))}
+		shipped := !col.Ordered()
+		for j := range col.Cards {
+			idea := &col.Cards[j]
+			key.Reset()
+			key.WriteString("card ")
+			rowKey(&key, ideaRow{Idea: idea})
+			key.WriteString(strconv.FormatUint(maphash.String(cardSeed, idea.ResponseHTML), 36))
+			if shipped {
+				key.WriteString(" shipped")
+			}
+			body, ok := a.rows.Get(key.String())
+			if !ok {
+				view := roadmapCardView{Idea: idea, Shipped: shipped, Excerpt: htmlExcerpt(idea.ResponseHTML, roadmapExcerptLength)}
+				out, err := a.views.execute("partials/roadmap_card", "", view)
+				if err != nil {
+					return nil, err
+				}
+				body = template.HTML(out) //nolint:gosec // our own template's output
+				a.rows.Add(key.String(), body)
+			}
+			cols[i].Cards[j] = roadmapCard{Idea: idea, Body: body}
+		}
+	}
+	return cols, nil
 }
 
 // moveRoadmapCard moves a card one place up or down its column (`direction`),

@@ -38,15 +38,27 @@ type RoadmapMoved struct {
 
 // Roadmap returns one column per status on the roadmap, in status order,
 // with the cards the viewer may see. Each column is one range of an index.
+// A card holds only what the roadmap shows of an idea: its title, slug,
+// votes, board, status, response and last change.
 func Roadmap(ctx context.Context, db *DB, viewer *User) ([]RoadmapColumn, error) {
 	var statuses []Status
 	err := db.bun.NewSelect().Model(&statuses).Where("on_roadmap = ?", true).Order("position", "id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("roadmap statuses: %w", err)
 	}
-	private, err := hiddenBoardsFor(ctx, db, viewer)
-	if err != nil {
-		return nil, fmt.Errorf("roadmap: %w", err)
+	// The boards are few: read once, they name the cards' boards and the
+	// private ones the viewer may not see, without a join per card.
+	var boards []Board
+	if err := db.bun.NewSelect().Model(&boards).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("roadmap boards: %w", err)
+	}
+	var private []int64
+	if !viewer.IsStaff() {
+		for _, b := range boards {
+			if b.IsPrivate {
+				private = append(private, b.ID)
+			}
+		}
 	}
 	cols := make([]RoadmapColumn, len(statuses))
 	for i, st := range statuses {
@@ -55,7 +67,8 @@ func Roadmap(ctx context.Context, db *DB, viewer *User) ([]RoadmapColumn, error)
 		if !col.Ordered() {
 			limit = RoadmapDoneLimit
 		}
-		sel := db.bun.NewSelect().Model(&col.Cards).Relation("Board").
+		sel := db.bun.NewSelect().Model(&col.Cards).
+			Column("id", "board_id", "title", "slug", "status_id", "votes_count", "response_html", "updated_at").
 			Where("idea.status_id = ?", st.ID).
 			Where("idea.hidden_at IS NULL").Where("idea.merged_into_id IS NULL").
 			Limit(int64(limit + 1))
@@ -73,9 +86,7 @@ func Roadmap(ctx context.Context, db *DB, viewer *User) ([]RoadmapColumn, error)
 		if len(col.Cards) > limit {
 			col.Cards, col.More = col.Cards[:limit], true
 		}
-		for j := range col.Cards {
-			col.Cards[j].Status = &statuses[i]
-		}
+		attachBoardsAndStatuses(col.Cards, boards, statuses[i:i+1])
 		cols[i] = col
 	}
 	return cols, nil

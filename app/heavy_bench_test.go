@@ -1,0 +1,62 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/cluetrain/cluetrain/models"
+	"github.com/cluetrain/cluetrain/models/dbtest"
+)
+
+// BenchmarkHeavyPages measures what the pages signed-in people see cost to
+// serve, beside the home page they see: the roadmap for a member, and the
+// roadmap and triage for staff, on the seeded 2,000-idea portal.
+//
+//	go test ./app/ -run '^$' -bench HeavyPages -benchtime 200x
+func BenchmarkHeavyPages(b *testing.B) {
+	p := seededPortal(b, benchSizes[0])
+	db, a := p.db, p.app
+	ctx := context.Background()
+	member, err := models.UserByID(ctx, db, int64(benchSizes[0].users))
+	if err != nil {
+		b.Fatal(err)
+	}
+	staff, err := models.UserByEmail(ctx, db, "heavy-bench-staff@example.com")
+	if err != nil {
+		staff = dbtest.User(b, db, "Bench Staff", "heavy-bench-staff@example.com", models.RoleStaff)
+	}
+	cookie := func(u *models.User) string {
+		return "cluetrain_session=" + storeSession(b, db, u) + "; " + a.csrfCookieName() + "=" + string(bytes.Repeat([]byte("c"), 43))
+	}
+	memberCookie, staffCookie := cookie(member), cookie(staff)
+	for _, pg := range []struct{ name, path, cookie string }{
+		{"home-member", "/", memberCookie},
+		{"roadmap-member", "/roadmap", memberCookie},
+		{"roadmap-staff", "/roadmap", staffCookie},
+		{"triage-staff", "/triage", staffCookie},
+	} {
+		b.Run(pg.name, func(b *testing.B) {
+			handler := a.fiber.Handler()
+			var req fasthttp.Request
+			req.Header.SetMethod(fasthttp.MethodGet)
+			req.SetRequestURI(pg.path)
+			req.Header.SetHost("portal.test")
+			req.Header.Set(fasthttp.HeaderAccept, "text/html,application/xhtml+xml")
+			req.Header.Set(fasthttp.HeaderAcceptEncoding, "gzip, deflate, br")
+			req.Header.Set(fasthttp.HeaderCookie, pg.cookie)
+			var fctx fasthttp.RequestCtx
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				fctx.Init(&req, nil, nil)
+				handler(&fctx)
+				if fctx.Response.StatusCode() != fasthttp.StatusOK {
+					b.Fatalf("%s: status %d", pg.path, fctx.Response.StatusCode())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,74 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cluetrain/cluetrain/models"
+	"github.com/cluetrain/cluetrain/models/dbtest"
+)
+
+// Signed-in people bypass the page cache, so the roadmap keeps its cards'
+// HTML instead; a card is never stale, whatever changed it and however.
+func TestRoadmapCardsAreCachedAndNeverStale(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		cast := dbtest.People(t, db)
+		idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: cast.Ann, Title: "Offline mode", Status: "planned"})
+		ctx := context.Background()
+		setResponse := func(html string) {
+			t.Helper()
+			// Straight to the table, as an import or another branch of
+			// the code might: no updated_at, no responded_at.
+			if _, err := db.Bun().NewUpdate().Table("ideas").Set("response_html = ?", html).Where("id = ?", idea.ID).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setResponse("<p>We are <strong>on it</strong>.</p>")
+		member := ta.client()
+		member.signInAs(cast.Bob)
+		cards := func() int {
+			n := 0
+			for _, k := range ta.rows.Keys() {
+				if strings.HasPrefix(k, "card ") {
+					n++
+				}
+			}
+			return n
+		}
+
+		page := wantStatus(t, member.get("/roadmap"), http.StatusOK)
+		if !strings.Contains(page, `<p class="excerpt">We are on it.</p>`) || !strings.Contains(page, "<span>0 votes</span>") {
+			t.Fatalf("the card:\n%s", mainOf(t, page))
+		}
+		if n := cards(); n != 1 {
+			t.Fatalf("%d cards cached, want 1", n)
+		}
+		if again := wantStatus(t, member.get("/roadmap"), http.StatusOK); mainOf(t, again) != mainOf(t, page) {
+			t.Fatalf("the cached card differs from the rendered one")
+		}
+		if n := cards(); n != 1 {
+			t.Fatalf("%d cards cached after a second view, want 1", n)
+		}
+
+		setResponse("<p>Shipping in <em>May</em>.</p>")
+		if page := wantStatus(t, member.get("/roadmap"), http.StatusOK); !strings.Contains(page, `<p class="excerpt">Shipping in May.</p>`) {
+			t.Fatalf("a changed response does not show:\n%s", mainOf(t, page))
+		}
+		dbtest.Vote(t, db, idea, cast.Ann, db.Now())
+		if page := wantStatus(t, member.get("/roadmap"), http.StatusOK); !strings.Contains(page, "<span>1 vote</span>") {
+			t.Fatalf("a vote does not show:\n%s", mainOf(t, page))
+		}
+		if _, err := db.Bun().NewUpdate().Table("ideas").Set("title = ?", "Offline mode, at last").Where("id = ?", idea.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if page := wantStatus(t, member.get("/roadmap"), http.StatusOK); !strings.Contains(page, ">Offline mode, at last</a>") {
+			t.Fatalf("a new title does not show:\n%s", mainOf(t, page))
+		}
+		if n := cards(); n != 4 {
+			t.Fatalf("%d cards cached, want 4 (one per version of the card)", n)
+		}
+	})
+}
