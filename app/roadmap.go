@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"hash/maphash"
 	"html/template"
 	"strconv"
@@ -14,21 +15,10 @@ import (
 // showRoadmap is the public board: one column per roadmap status, cards in
 // the order staff gave them, done showing what shipped most recently.
 func (a *App) showRoadmap(c *fiber.Ctx) error {
-	ctx, user := c.UserContext(), currentUser(c)
-	found, err := models.Roadmap(ctx, a.db, user)
+	user := currentUser(c)
+	board, err := a.roadmapBoard(c, user)
 	if err != nil {
 		return err
-	}
-	cols, err := a.roadmapColumns(found)
-	if err != nil {
-		return err
-	}
-	cards, planned := 0, 0
-	for _, col := range cols {
-		cards += len(col.Cards)
-		if col.Ordered() {
-			planned += len(col.Cards)
-		}
 	}
 	f := feedLinks("/feeds/roadmap", "Roadmap updates")
 	return a.render(c, fiber.StatusOK, "roadmap", fiber.Map{
@@ -37,11 +27,68 @@ func (a *App) showRoadmap(c *fiber.Ctx) error {
 		"Canonical":   "/roadmap",
 		"Feeds":       f.Links,
 		"Follow":      f,
-		"Columns":     cols,
-		"Cards":       cards,
-		"Planned":     planned,
-		"Staff":       user.IsStaff(),
+		"Board":       board,
 	})
+}
+
+// roadmapBoard renders the roadmap's columns. Everyone but staff sees the
+// same columns (staff also see private boards, and the controls), so for
+// them the HTML is rendered once for each data version and kept: the page
+// cache's version, which every write bumps, keeps it exact as it keeps the
+// signed-out pages.
+func (a *App) roadmapBoard(c *fiber.Ctx, user *models.User) (template.HTML, error) {
+	ctx := c.UserContext()
+	staff := user.IsStaff()
+	var key string
+	if !staff {
+		version, err := a.dataVersion(ctx)
+		if err != nil {
+			return "", err
+		}
+		key = "roadmap " + strconv.FormatInt(version, 10)
+		if h, ok := a.rows.Get(key); ok {
+			return h, nil
+		}
+	}
+	found, err := models.Roadmap(ctx, a.db, user)
+	if err != nil {
+		return "", err
+	}
+	cols, err := a.roadmapColumns(found)
+	if err != nil {
+		return "", err
+	}
+	cards, planned := 0, 0
+	for _, col := range cols {
+		cards += len(col.Cards)
+		if col.Ordered() {
+			planned += len(col.Cards)
+		}
+	}
+	data := fiber.Map{"Columns": cols, "Cards": cards, "Planned": planned, "Staff": staff}
+	if staff {
+		data["CSRF"] = lazyCSRF{a: a, c: c}
+	}
+	out, err := a.views.execute("partials/roadmap_board", "", data)
+	if err != nil {
+		return "", err
+	}
+	h := template.HTML(out) //nolint:gosec // our own template's output
+	if !staff {
+		a.rows.Add(key, h)
+	}
+	return h, nil
+}
+
+// dataVersion is this instance's reading of the data version (at most the
+// page cache's window old, fresh after this instance wrote). A change
+// empties the page cache, as when the page cache reads it.
+func (a *App) dataVersion(ctx context.Context) (int64, error) {
+	v, changed, err := a.version.current(ctx, a.db)
+	if changed && a.pages != nil {
+		a.pages.clear()
+	}
+	return v, err
 }
 
 // roadmapColumn is a column as the page shows it: its cards rendered.

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -69,6 +70,60 @@ func TestRoadmapCardsAreCachedAndNeverStale(t *testing.T) {
 		}
 		if n := cards(); n != 4 {
 			t.Fatalf("%d cards cached, want 4 (one per version of the card)", n)
+		}
+	})
+}
+
+// The columns everyone but staff sees are rendered once per data version;
+// staff, who also see private boards and the controls, never get them, nor
+// do the others get the staff's.
+func TestRoadmapBoardIsSharedOnlyByThoseWhoSeeTheSame(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		cast := dbtest.People(t, db)
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: cast.Ann, Title: "Public plan", Status: "planned"})
+		dbtest.Idea(t, db, dbtest.IdeaSpec{Author: cast.Staff, Title: "Secret plan", Status: "planned", Board: dbtest.Board(t, db, "internal", true)})
+		staff, member, other := ta.client(), ta.client(), ta.client()
+		staff.signInAs(cast.Staff)
+		member.signInAs(cast.Ann)
+		other.signInAs(cast.Bob)
+		boards := func() int {
+			n := 0
+			for _, k := range ta.rows.Keys() {
+				if strings.HasPrefix(k, "roadmap ") {
+					n++
+				}
+			}
+			return n
+		}
+
+		page := wantStatus(t, staff.get("/roadmap"), http.StatusOK)
+		if !strings.Contains(page, ">Secret plan</a>") || !strings.Contains(page, `action="/roadmap/move"`) {
+			t.Fatalf("staff do not see the private card or the controls")
+		}
+		if n := boards(); n != 0 {
+			t.Fatalf("the staff's roadmap was kept (%d)", n)
+		}
+		for _, c := range []*client{member, other} {
+			page := wantStatus(t, c.get("/roadmap"), http.StatusOK)
+			if strings.Contains(page, "Secret plan") || strings.Contains(page, `action="/roadmap/move"`) || !strings.Contains(page, ">Public plan</a>") {
+				t.Fatalf("a member's roadmap:\n%s", mainOf(t, page))
+			}
+		}
+		if n := boards(); n != 1 {
+			t.Fatalf("%d roadmaps kept for two members, want 1", n)
+		}
+		if page := wantStatus(t, staff.get("/roadmap"), http.StatusOK); !strings.Contains(page, ">Secret plan</a>") {
+			t.Fatalf("after members, staff got the members' roadmap")
+		}
+
+		// A vote is a new data version: the next member sees it.
+		voter := ta.client()
+		voter.signInAs(cast.Bob)
+		plan := dbtest.Count(t, db, "SELECT id FROM ideas WHERE title = 'Public plan'")
+		wantStatus(t, voter.post("/ideas/"+strconv.Itoa(plan)+"/vote", nil, "Accept", "application/json"), http.StatusOK)
+		if page := wantStatus(t, member.get("/roadmap"), http.StatusOK); !strings.Contains(page, "<span>1 vote</span>") {
+			t.Fatalf("the vote does not show on the roadmap:\n%s", mainOf(t, page))
 		}
 	})
 }
