@@ -416,3 +416,43 @@ func TestDrillSQLiteWriteStormNeverAnswers500(t *testing.T) {
 		t.Errorf("%d votes stored, %d acknowledged", got, counts[http.StatusOK])
 	}
 }
+
+// A writer that cannot get SQLite's write lock within the busy timeout
+// (another process holds it) is answered 503 with Retry-After, never 500,
+// and nothing of its change is stored; once the lock is free, the same
+// request succeeds. It waits out the whole busy timeout (10 s).
+func TestDrillSQLiteLockedWriterGets503(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the busy timeout")
+	}
+	db := dbtest.Open(t, "sqlite")
+	ta := newTestApp(t, db)
+	cast := dbtest.People(t, db)
+	idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: cast.Ann, Title: "Locked out"})
+	voter := ta.client()
+	voter.signInAs(cast.Bob)
+
+	ctx := context.Background()
+	lock, err := db.Bun().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/ideas/%d/vote", idea.ID)
+	resp := voter.post(path, nil, "Accept", "application/json")
+	wantStatus(t, resp, http.StatusServiceUnavailable)
+	if resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("503 without Retry-After")
+	}
+	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if n := dbtest.Count(t, db, "SELECT count(*) FROM votes"); n != 0 {
+		t.Fatalf("%d votes stored by a refused request", n)
+	}
+	voteJSON(t, voter, path, http.StatusOK)
+	countersEqualRows(t, db)
+}
