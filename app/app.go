@@ -44,6 +44,7 @@ type App struct {
 	version        *dataVersion // this instance's reading of the data version
 	pageCacheBytes int64
 	cacheWindow    time.Duration
+	roadmap        roadmapBoardCache // the members' roadmap columns
 }
 
 // bodyLimit bounds every request body; larger ones get 413.

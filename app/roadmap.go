@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -33,20 +34,19 @@ func (a *App) showRoadmap(c *fiber.Ctx) error {
 
 // roadmapBoard renders the roadmap's columns. Everyone but staff sees the
 // same columns (staff also see private boards, and the controls), so for
-// them the HTML is rendered once for each data version and kept: the page
-// cache's version, which every write bumps, keeps it exact as it keeps the
-// signed-out pages.
+// them the HTML is rendered once for each data version and kept (the
+// latest version's only): the page cache's version, which every write
+// bumps, keeps it exact as it keeps the signed-out pages.
 func (a *App) roadmapBoard(c *fiber.Ctx, user *models.User) (template.HTML, error) {
 	ctx := c.UserContext()
 	staff := user.IsStaff()
-	var key string
+	var version int64
 	if !staff {
-		version, err := a.dataVersion(ctx)
-		if err != nil {
+		var err error
+		if version, err = a.dataVersion(ctx); err != nil {
 			return "", err
 		}
-		key = "roadmap " + strconv.FormatInt(version, 10)
-		if h, ok := a.rows.Get(key); ok {
+		if h, ok := a.roadmap.get(version); ok {
 			return h, nil
 		}
 	}
@@ -75,9 +75,41 @@ func (a *App) roadmapBoard(c *fiber.Ctx, user *models.User) (template.HTML, erro
 	}
 	h := template.HTML(out) //nolint:gosec // our own template's output
 	if !staff {
-		a.rows.Add(key, h)
+		a.roadmap.put(version, h)
 	}
 	return h, nil
+}
+
+// roadmapBoardCache holds the members' roadmap columns of one data version,
+// the latest rendered: older ones can never be shown again.
+type roadmapBoardCache struct {
+	latest atomic.Pointer[versionedHTML]
+}
+
+type versionedHTML struct {
+	version int64
+	html    template.HTML
+}
+
+func (rc *roadmapBoardCache) get(version int64) (template.HTML, bool) {
+	if b := rc.latest.Load(); b != nil && b.version == version {
+		return b.html, true
+	}
+	return "", false
+}
+
+// put keeps the columns unless a newer version is kept already.
+func (rc *roadmapBoardCache) put(version int64, h template.HTML) {
+	next := &versionedHTML{version: version, html: h}
+	for {
+		cur := rc.latest.Load()
+		if cur != nil && cur.version >= version {
+			return
+		}
+		if rc.latest.CompareAndSwap(cur, next) {
+			return
+		}
+	}
 }
 
 // dataVersion is this instance's reading of the data version (at most the
