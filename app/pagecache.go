@@ -70,26 +70,60 @@ type pageCache struct {
 	size  int64
 	order *list.List // front: most recently used
 	items map[string]*list.Element
+	// rendering holds a channel for each key being rendered now, closed
+	// when it is done: the other readers of that page wait for it rather
+	// than all render it at once (after each change, a crowd would).
+	rendering map[string]chan struct{}
 
 	hits, misses, stores, evictions atomic.Int64
 }
 
 func newPageCache(maxBytes int64) *pageCache {
-	return &pageCache{max: maxBytes, order: list.New(), items: map[string]*list.Element{}}
+	return &pageCache{max: maxBytes, order: list.New(), items: map[string]*list.Element{}, rendering: map[string]chan struct{}{}}
 }
 
-func (pc *pageCache) get(key string) (*cachedPage, bool) {
+// get finds a page, or, when it is not there, either makes the caller the
+// one to render it (render true: call rendered(key) when done) or returns
+// a channel that closes when the reader rendering it is done.
+func (pc *pageCache) get(key string) (p *cachedPage, wait <-chan struct{}, render bool) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if el, ok := pc.items[key]; ok {
+		pc.order.MoveToFront(el)
+		return el.Value.(*cachedPage), nil, false
+	}
+	if ch, ok := pc.rendering[key]; ok {
+		return nil, ch, false
+	}
+	pc.rendering[key] = make(chan struct{})
+	return nil, nil, true
+}
+
+// lookup finds a page, if it is there.
+func (pc *pageCache) lookup(key string) (*cachedPage, bool) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	el, ok := pc.items[key]
-	if !ok {
-		pc.misses.Add(1)
-		return nil, false
+	if ok {
+		pc.order.MoveToFront(el)
+		return el.Value.(*cachedPage), true
 	}
-	pc.hits.Add(1)
-	pc.order.MoveToFront(el)
-	return el.Value.(*cachedPage), true
+	return nil, false
 }
+
+// rendered ends a render that get asked for, kept or not.
+func (pc *pageCache) rendered(key string) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if ch, ok := pc.rendering[key]; ok {
+		close(ch)
+		delete(pc.rendering, key)
+	}
+}
+
+// renderWait bounds how long a reader waits for another to render a page
+// before rendering it too.
+const renderWait = 5 * time.Second
 
 func (pc *pageCache) put(p *cachedPage) {
 	n := p.size()
@@ -258,8 +292,28 @@ func (a *App) servePageCache(c *fiber.Ctx) error {
 	key.WriteString(responseEncoding(c))
 	key.WriteByte('|')
 	key.Write(c.Request().URI().RequestURI())
-	if p, ok := a.pages.get(key.String()); ok {
+	k := key.String()
+	p, wait, render := a.pages.get(k)
+	if p != nil {
+		a.pages.hits.Add(1)
 		return a.sendCachedPage(c, p)
+	}
+	if wait != nil {
+		timer := time.NewTimer(renderWait)
+		select {
+		case <-wait:
+		case <-timer.C:
+		case <-c.UserContext().Done():
+		}
+		timer.Stop()
+		if p, ok := a.pages.lookup(k); ok {
+			a.pages.hits.Add(1)
+			return a.sendCachedPage(c, p)
+		}
+	}
+	a.pages.misses.Add(1)
+	if render {
+		defer a.pages.rendered(k)
 	}
 
 	if err := c.Next(); err != nil {
@@ -278,7 +332,7 @@ func (a *App) servePageCache(c *fiber.Ctx) error {
 		!a.cacheable(c) {
 		return nil
 	}
-	p := &cachedPage{key: key.String(), status: status, body: append([]byte(nil), resp.Body()...)}
+	p = &cachedPage{key: k, status: status, body: append([]byte(nil), resp.Body()...)}
 	if rt := c.Route(); rt != nil {
 		p.route = rt.Path
 	}

@@ -3,7 +3,9 @@ package app
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,7 +172,7 @@ func TestPageCacheIsBoundedByBytes(t *testing.T) {
 	for _, k := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
 		pc.put(page(k))
 		if k == "h" {
-			pc.get("a") // a is used again: b and c are older now
+			pc.lookup("a") // a is used again: b and c are older now
 		}
 	}
 	entries, size := pc.stats()
@@ -180,17 +182,55 @@ func TestPageCacheIsBoundedByBytes(t *testing.T) {
 	if entries != 8 {
 		t.Fatalf("entries = %d, want 8 (each takes %d bytes)", entries, page("x").size())
 	}
-	if _, ok := pc.get("b"); ok {
+	if _, ok := pc.lookup("b"); ok {
 		t.Fatalf("the least recently used entry was kept")
 	}
-	if _, ok := pc.get("a"); !ok {
+	if _, ok := pc.lookup("a"); !ok {
 		t.Fatalf("an entry used again was evicted")
 	}
 	if got := pc.evictions.Load(); got != 2 {
 		t.Fatalf("evictions = %d, want 2", got)
 	}
 	pc.put(&cachedPage{key: "huge", body: make([]byte, 2048)})
-	if _, ok := pc.get("huge"); ok {
+	if _, ok := pc.lookup("huge"); ok {
 		t.Fatalf("a page over an eighth of the cache was kept")
 	}
+}
+
+// A crowd asking for a page nobody has rendered since the last change gets
+// it rendered once: the others wait for that render.
+func TestPageCacheRendersOnceForACrowd(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		cast := dbtest.People(t, db)
+		for i := range 30 {
+			dbtest.Idea(t, db, dbtest.IdeaSpec{Author: cast.Ann, Title: fmt.Sprintf("Crowded idea %d", i+1)})
+		}
+		const crowd = 24
+		var wg sync.WaitGroup
+		statuses := make(chan int, crowd)
+		for range crowd {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := ta.fiber.Test(httptest.NewRequest(http.MethodGet, "/?sort=new", nil), -1)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				resp.Body.Close()
+				statuses <- resp.StatusCode
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		for s := range statuses {
+			if s != http.StatusOK {
+				t.Fatalf("a reader got %d", s)
+			}
+		}
+		if hits, misses := ta.pages.hits.Load(), ta.pages.misses.Load(); misses != 1 || hits != crowd-1 {
+			t.Fatalf("%d misses and %d hits for a crowd of %d, want 1 and %d", misses, hits, crowd, crowd-1)
+		}
+	})
 }
