@@ -456,3 +456,42 @@ func TestDrillSQLiteLockedWriterGets503(t *testing.T) {
 	voteJSON(t, voter, path, http.StatusOK)
 	countersEqualRows(t, db)
 }
+
+// Two processes on one PostgreSQL: a vote through one shows on the other's
+// signed-out page, which it had cached, within its half-second window.
+func TestDrillVoteThroughOneInstanceShowsOnAnother(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	portal := newDrillPortal(t, "postgres", 1, 1)
+	one, two := startProcess(t, portal.url), startProcess(t, portal.url)
+	idea := portal.ideas[0]
+	page := two.url + ideaPath(idea.ID, idea.Slug)
+	hc := &http.Client{Timeout: 5 * time.Second}
+	read := func() (string, string) {
+		t.Helper()
+		resp, err := hc.Get(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %v", page, resp.StatusCode, err)
+		}
+		return string(b), resp.Header.Get("X-Cache")
+	}
+	read()
+	if _, cache := read(); cache != "hit" {
+		t.Fatalf("the second read was not from the cache (X-Cache %q)", cache)
+	}
+	if status, _, ok, err := portal.voters[0].vote(hc, one.url, idea.ID); err != nil || !ok {
+		t.Fatalf("vote through the first instance: %d %v", status, err)
+	}
+	voted := time.Now()
+	waitUntil(t, 10*time.Second, "the second instance to show the vote", func() bool {
+		body, _ := read()
+		return strings.Contains(body, oneVote)
+	})
+	t.Logf("the vote showed on the other instance after %s", time.Since(voted).Round(time.Millisecond))
+}
