@@ -124,3 +124,35 @@ func TestRoadmapBoardIsSharedOnlyByThoseWhoSeeTheSame(t *testing.T) {
 		}
 	})
 }
+
+// Triage rows carry the viewer's CSRF token: a kept row is served again
+// only to the same session, and only while nothing it shows has changed.
+func TestTriageRowsAreKeptPerSessionAndNeverStale(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := newTestApp(t, db)
+		cast := dbtest.People(t, db)
+		idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: cast.Ann, Title: "Bulk edit"})
+		sam, ada := ta.client(), ta.client()
+		sam.signInAs(cast.Staff)
+		ada.signInAs(cast.Admin)
+		token := func(page string) string {
+			m := csrfInput.FindAllStringSubmatch(page, -1)
+			if len(m) == 0 {
+				t.Fatalf("no CSRF token on the page")
+			}
+			return m[len(m)-1][1]
+		}
+		first := wantStatus(t, sam.get("/triage"), http.StatusOK)
+		if again := wantStatus(t, sam.get("/triage"), http.StatusOK); mainOf(t, again) != mainOf(t, first) {
+			t.Fatalf("the kept row differs from the rendered one")
+		}
+		other := wantStatus(t, ada.get("/triage"), http.StatusOK)
+		if token(other) == token(first) || strings.Contains(other, token(first)) {
+			t.Fatalf("one staff member's row, with its token, was served to another")
+		}
+		dbtest.Vote(t, db, idea, cast.Bob, db.Now())
+		if page := wantStatus(t, sam.get("/triage"), http.StatusOK); !strings.Contains(page, "+1 in 30 days") || !strings.Contains(page, "<strong>1</strong>") {
+			t.Fatalf("a vote does not show in triage:\n%s", mainOf(t, page))
+		}
+	})
+}

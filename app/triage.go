@@ -1,7 +1,10 @@
 package app
 
 import (
+	"html/template"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,7 +23,8 @@ func (a *App) showTriage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := models.TriageQuery{Sort: c.Query("sort")}
+	// The rows take their boards and statuses from these, not a join.
+	q := models.TriageQuery{Sort: c.Query("sort"), Boards: boards, Statuses: statuses}
 	if q.Sort != models.SortTrending {
 		q.Sort = models.SortTop
 	}
@@ -53,9 +57,14 @@ func (a *App) showTriage(c *fiber.Ctx) error {
 	if len(back) > 0 {
 		next += "?" + back.Encode()
 	}
+	rows, err := a.triageRows(c, items, next)
+	if err != nil {
+		return err
+	}
 	return a.render(c, fiber.StatusOK, "triage", fiber.Map{
 		"Title":    "Triage",
 		"Items":    items,
+		"Rows":     rows,
 		"Sort":     q.Sort,
 		"Boards":   boards,
 		"Board":    board,
@@ -64,4 +73,50 @@ func (a *App) showTriage(c *fiber.Ctx) error {
 		"Next":     next,
 		"Limit":    models.TriageLimit,
 	})
+}
+
+// triageRow is what partials/triage_row renders: an item and the values
+// its forms carry.
+type triageRow struct {
+	*models.TriageItem
+	CSRF string // the viewer's token
+	Next string // where each action comes back to
+}
+
+// triageRows renders the rows, from the row cache where it can. A row
+// carries the viewer's CSRF token, so its key holds the token and the row
+// is only ever served again to the same session; the rest of the key is
+// everything the row shows, so it is never stale. Staff working through
+// the list see it again after each action, every row but the one acted on
+// unchanged.
+func (a *App) triageRows(c *fiber.Ctx, items []models.TriageItem, next string) ([]template.HTML, error) {
+	csrf := a.csrfToken(c)
+	now := a.db.Now()
+	rows := make([]template.HTML, len(items))
+	var key strings.Builder
+	for i := range items {
+		it := &items[i]
+		key.Reset()
+		key.WriteString("triage ")
+		rowKey(&key, ideaRow{Idea: &it.Idea, Age: ago(now, it.CreatedAt)})
+		key.WriteString(strconv.Itoa(it.Velocity))
+		if it.Board != nil && it.Board.IsPrivate {
+			key.WriteString(" private")
+		}
+		key.WriteByte(' ')
+		key.WriteString(csrf)
+		key.WriteByte(' ')
+		key.WriteString(next)
+		if h, ok := a.rows.Get(key.String()); ok {
+			rows[i] = h
+			continue
+		}
+		out, err := a.views.execute("partials/triage_row", "", triageRow{TriageItem: it, CSRF: csrf, Next: next})
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = template.HTML(out) //nolint:gosec // our own template's output
+		a.rows.Add(key.String(), rows[i])
+	}
+	return rows, nil
 }

@@ -21,6 +21,11 @@ type TriageQuery struct {
 	BoardID  int64  // 0: every board
 	StatusID int64  // 0: every open status not on the roadmap
 	Limit    int    // default and at most TriageLimit
+
+	// Boards and Statuses, when both are set, name the ideas' boards and
+	// statuses instead of a join: the caller has read them already.
+	Boards   []Board
+	Statuses []Status
 }
 
 // TriageItem is an idea with its recent vote count.
@@ -68,10 +73,15 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) ([]TriageItem, error) {
 		}
 	}
 
+	lookup := q.Boards != nil && q.Statuses != nil
 	var ideas []Idea
 	for _, sid := range statusIDs {
 		var part []Idea
-		sel := db.bun.NewSelect().Model(&part).Relation("Board").Relation("Status").
+		// A row shows neither the body nor the response: leave the long
+		// text columns in the table.
+		sel := db.bun.NewSelect().Model(&part).
+			Column("id", "board_id", "title", "slug", "status_id", "votes_count", "comments_count",
+				"trend_score", "hidden_at", "merged_into_id", "created_at", "updated_at", "last_activity_at").
 			Where("idea.status_id = ?", sid).
 			Where("idea.hidden_at IS NULL").Where("idea.merged_into_id IS NULL").
 			OrderExpr("idea." + col + " DESC, idea.id DESC").
@@ -79,8 +89,14 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) ([]TriageItem, error) {
 		if q.BoardID != 0 {
 			sel = sel.Where("idea.board_id = ?", q.BoardID)
 		}
+		if !lookup {
+			sel = sel.Relation("Board").Relation("Status")
+		}
 		if err := sel.Scan(ctx); err != nil {
 			return nil, fmt.Errorf("triage: %w", err)
+		}
+		if lookup {
+			attachBoardsAndStatuses(part, q.Boards, q.Statuses)
 		}
 		ideas = append(ideas, part...)
 	}
