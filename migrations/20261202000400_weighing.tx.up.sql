@@ -19,6 +19,9 @@ CREATE INDEX ideas_status_revenue_idx ON ideas (status_id, revenue_cents DESC, i
 -- A company's revenue is the largest any of its people carries: one probe.
 CREATE INDEX users_company_idx ON users (company, mrr_cents);
 --bun:split
+-- The plans people are on, for the triage filter.
+CREATE INDEX users_plan_idx ON users (plan);
+--bun:split
 CREATE TABLE idea_companies (
   idea_id BIGINT NOT NULL REFERENCES ideas (id) ON DELETE CASCADE,
   company VARCHAR(200) NOT NULL,
