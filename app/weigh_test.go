@@ -219,3 +219,43 @@ func TestVoteImportanceAndWhoIsAsking(t *testing.T) {
 		}
 	})
 }
+
+// OpenID Connect claims company, plan and mrr set who the person is to
+// the company at each sign-in, and the revenue at stake of what they voted
+// for follows.
+func TestOIDCClaimsCarryCustomerAttributes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		m := startOIDC(t)
+		ta := oidcApp(t, db, m, nil)
+		author := dbtest.User(t, db, "Author", "author@example.com", models.RoleMember)
+		idea := dbtest.Idea(t, db, dbtest.IdeaSpec{Author: author, Title: "Audit log"})
+		signIn := func(p oidcPerson) *models.User {
+			t.Helper()
+			c := ta.client()
+			m.QueueUser(p)
+			wantStatus(t, c.get(atProvider(t, beginOAuth(t, c, "/auth/oidc"))), http.StatusSeeOther)
+			u, err := models.UserByEmail(t.Context(), db, p.email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		u := signIn(oidcPerson{sub: "s1", email: "cy@corp.test", name: "Cy", verified: true, company: "Corp", plan: "enterprise", mrr: 1234.5})
+		if u.Company != "Corp" || u.Plan != "enterprise" || u.MRRCents != 123450 {
+			t.Fatalf("after sign-in: %q %q %d", u.Company, u.Plan, u.MRRCents)
+		}
+		if _, err := models.VoteFor(t.Context(), db, idea.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Next time the provider says the revenue grew (as a string).
+		u = signIn(oidcPerson{sub: "s1", email: "cy@corp.test", name: "Cy", verified: true, company: "Corp", plan: "enterprise", mrr: "2000"})
+		if got := dbtest.Reload(t, db, idea.ID); u.MRRCents != 200000 || got.RevenueCents != 200000 {
+			t.Fatalf("after the second sign-in: mrr %d, revenue at stake %d", u.MRRCents, got.RevenueCents)
+		}
+		// Claims left out keep what is stored.
+		u = signIn(oidcPerson{sub: "s1", email: "cy@corp.test", name: "Cy", verified: true})
+		if u.Company != "Corp" || u.Plan != "enterprise" || u.MRRCents != 200000 {
+			t.Fatalf("without claims: %q %q %d", u.Company, u.Plan, u.MRRCents)
+		}
+	})
+}
