@@ -45,6 +45,16 @@ func (a *App) requireStaff(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// requireStaffDownload lets staff and admins through to a download; a
+// signed-out request gets 401 (a file has no sign-in page to return to).
+func (a *App) requireStaffDownload(c *fiber.Ctx) error {
+	if currentUser(c) == nil {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Status(fiber.StatusUnauthorized).SendString("Sign in as staff to download this.\n")
+	}
+	return a.requireStaff(c)
+}
+
 // requireAdmin lets admins through.
 func (a *App) requireAdmin(c *fiber.Ctx) error {
 	u := currentUser(c)

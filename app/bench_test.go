@@ -18,12 +18,18 @@ import (
 )
 
 // benchSize is one seeded portal the benchmarks run against.
-type benchSize struct{ users, ideas, votes int }
+type benchSize struct{ users, ideas, votes, companies int }
 
 var benchSizes = []benchSize{
-	{500, 2000, 40000},
-	{1000, 10000, 200000},
-	{2000, 100000, 500000},
+	{500, 2000, 40000, 0},
+	{1000, 10000, 200000, 0},
+	{2000, 100000, 500000, 0},
+}
+
+// triageSizes are portals whose people are customers of 2,000 companies.
+var triageSizes = []benchSize{
+	{4000, 10000, 200000, 2000},
+	{4000, 100000, 500000, 2000},
 }
 
 // benchPortal is a seeded database with the app over it.
@@ -92,7 +98,7 @@ func seedPortal(b *testing.B, size benchSize) (*models.DB, *App, error) {
 		}
 		benchPortals.dir = dir
 	}
-	path := filepath.Join(benchPortals.dir, fmt.Sprintf("bench-%d.db", size.ideas))
+	path := filepath.Join(benchPortals.dir, fmt.Sprintf("bench-%d-%d.db", size.ideas, size.companies))
 	db, err := models.Open(ctx, "sqlite:"+path, 10*time.Second, nil)
 	if err != nil {
 		return nil, nil, err
@@ -101,7 +107,7 @@ func seedPortal(b *testing.B, size benchSize) (*models.DB, *App, error) {
 		return nil, nil, err
 	}
 	start := time.Now()
-	res, err := models.Seed(ctx, db, models.SeedOptions{Users: size.users, Ideas: size.ideas, Votes: size.votes, Seed: 1})
+	res, err := models.Seed(ctx, db, models.SeedOptions{Users: size.users, Ideas: size.ideas, Votes: size.votes, Seed: 1, Companies: size.companies})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -226,6 +232,79 @@ func BenchmarkPortal(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					id := open[i%len(open)]
 					if _, err := models.VoteFor(ctx, db, id, voter); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := models.Unvote(ctx, db, id, voter); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkTriage serves staff's triage, sorted and filtered, from portals
+// of 10,000 and 100,000 ideas whose voters belong to 2,000 companies, and
+// casts and withdraws a customer's vote there (the vote's transaction keeps
+// the revenue at stake, critical count and weekly counts):
+//
+//	go test ./app/ -run '^$' -bench Triage -benchtime 200x
+func BenchmarkTriage(b *testing.B) {
+	for _, size := range triageSizes {
+		b.Run(fmt.Sprintf("ideas=%d", size.ideas), func(b *testing.B) {
+			ctx := context.Background()
+			p := seededPortal(b, size)
+			db, a := p.db, p.app
+			var staffID int64
+			if err := db.Bun().NewSelect().Table("users").Column("id").Where("role = 'staff'").OrderExpr("id").Limit(1).Scan(ctx, &staffID); err != nil {
+				b.Fatal(err)
+			}
+			staff, err := models.UserByID(ctx, db, staffID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cookie := "cluetrain_session=" + storeSession(b, db, staff)
+			for _, path := range []string{"/triage?sort=revenue", "/triage?sort=revenue&plan=enterprise", "/triage?sort=votes", "/triage?sort=trend&plan=starter"} {
+				b.Run(path[len("/triage?"):], func(b *testing.B) {
+					handler := a.fiber.Handler()
+					var req fasthttp.Request
+					req.Header.SetMethod(fasthttp.MethodGet)
+					req.SetRequestURI(path)
+					req.Header.SetHost("portal.test")
+					req.Header.Set(fasthttp.HeaderCookie, cookie)
+					var fctx fasthttp.RequestCtx
+					fctx.Init(&req, nil, nil)
+					handler(&fctx)
+					if fctx.Response.StatusCode() != fasthttp.StatusOK || bytes.Count(fctx.Response.Body(), []byte(`class="idea-row triage-row"`)) != models.TriageLimit {
+						b.Fatalf("status %d, not a full page", fctx.Response.StatusCode())
+					}
+					b.ReportAllocs()
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						fctx.Init(&req, nil, nil)
+						handler(&fctx)
+						if fctx.Response.StatusCode() != fasthttp.StatusOK {
+							b.Fatalf("status %d", fctx.Response.StatusCode())
+						}
+					}
+				})
+			}
+
+			var voter int64
+			if err := db.Bun().NewSelect().Table("users").Column("id").Where("company <> ''").Where("role = 'member'").OrderExpr("id DESC").Limit(1).Scan(ctx, &voter); err != nil {
+				b.Fatal(err)
+			}
+			var open []int64
+			if err := db.Bun().NewSelect().Table("ideas").Column("ideas.id").
+				Join("JOIN statuses s ON s.id = ideas.status_id").Where("s.category = 'open'").
+				OrderExpr("ideas.id").Limit(500).Scan(ctx, &open); err != nil {
+				b.Fatal(err)
+			}
+			b.Run("customer-vote-unvote", func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					id := open[i%len(open)]
+					if _, err := models.VoteWith(ctx, db, id, voter, models.ImportanceCritical); err != nil {
 						b.Fatal(err)
 					}
 					if _, err := models.Unvote(ctx, db, id, voter); err != nil {

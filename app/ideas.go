@@ -69,6 +69,15 @@ func timelineItems(events []models.Event, statuses []models.Status) []timelineIt
 	return items
 }
 
+// importanceChoice is an importance a voter may give, as the form names it.
+type importanceChoice struct{ Value, Label string }
+
+var importanceChoices = []importanceChoice{
+	{models.ImportanceNice, "Nice to have"},
+	{models.ImportanceImportant, "Important"},
+	{models.ImportanceCritical, "Critical"},
+}
+
 // renderIdea shows the idea page; extra carries form state after a failed
 // comment or edit.
 func (a *App) renderIdea(c *fiber.Ctx, status int, idea *models.Idea, extra fiber.Map) error {
@@ -87,9 +96,15 @@ func (a *App) renderIdea(c *fiber.Ctx, status int, idea *models.Idea, extra fibe
 		return err
 	}
 	var voted, subscribed bool
+	var importance string
 	if user != nil {
 		if voted, err = models.HasVoted(ctx, a.db, idea.ID, user.ID); err != nil {
 			return err
+		}
+		if voted {
+			if importance, err = models.VoteImportance(ctx, a.db, idea.ID, user.ID); err != nil {
+				return err
+			}
 		}
 		if subscribed, err = models.IsSubscribed(ctx, a.db, idea.ID, user.ID); err != nil {
 			return err
@@ -102,30 +117,42 @@ func (a *App) renderIdea(c *fiber.Ctx, status int, idea *models.Idea, extra fibe
 			return err
 		}
 	}
+	// Staff see who is asking: the voters by company, with their plan and
+	// revenue, and how much the idea matters to them.
+	var asking *models.Asking
+	if user.IsStaff() {
+		if asking, err = models.WhoIsAsking(ctx, a.db, idea.ID); err != nil {
+			return err
+		}
+	}
 	editable := map[int64]bool{}
 	for _, cm := range comments {
 		editable[cm.ID] = cm.EditableBy(user, a.db.Now())
 	}
 	data := fiber.Map{
-		"Title":         idea.Title,
-		"Description":   idea.Excerpt(160),
-		"Canonical":     ideaPath(idea.ID, idea.Slug),
-		"Idea":          idea,
-		"Statuses":      statuses,
-		"Timeline":      events,
-		"TimelineItems": timelineItems(events, statuses),
-		"Comments":      comments,
-		"Editable":      editable,
-		"Voted":         voted,
-		"Subscribed":    subscribed,
-		"MergedInto":    mergedInto,
-		"TakesVotes":    idea.Status == nil || idea.Status.TakesVotes(),
-		"CommentMax":    models.CommentMaxRunes,
-		"CommentBody":   "",
-		"CommentError":  "",
-		"EditID":        int64(0),
-		"EditBody":      "",
-		"EditError":     "",
+		"Title":           idea.Title,
+		"Description":     idea.Excerpt(160),
+		"Canonical":       ideaPath(idea.ID, idea.Slug),
+		"Idea":            idea,
+		"Statuses":        statuses,
+		"Timeline":        events,
+		"TimelineItems":   timelineItems(events, statuses),
+		"Comments":        comments,
+		"Editable":        editable,
+		"Voted":           voted,
+		"Importance":      importance,
+		"Importances":     importanceChoices,
+		"ImportanceError": "",
+		"Asking":          asking,
+		"Subscribed":      subscribed,
+		"MergedInto":      mergedInto,
+		"TakesVotes":      idea.Status == nil || idea.Status.TakesVotes(),
+		"CommentMax":      models.CommentMaxRunes,
+		"CommentBody":     "",
+		"CommentError":    "",
+		"EditID":          int64(0),
+		"EditBody":        "",
+		"EditError":       "",
 	}
 	// Only ideas anyone may see have a feed.
 	if idea.Public() && idea.MergedIntoID == nil {

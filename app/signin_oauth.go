@@ -137,14 +137,18 @@ func (a *App) finishAuth(c *fiber.Ctx) error {
 			"Notice": fmt.Sprintf("We couldn't complete signing in with %s. Please try again in a moment, or sign in by email.", p.Label),
 		})
 	}
-	res, err := models.SignInWithProvider(c.UserContext(), a.db, models.Profile{
+	mp := models.Profile{
 		Provider:      p.Name,
 		Subject:       profile.Subject,
 		Email:         profile.Email,
 		EmailVerified: profile.EmailVerified,
 		Name:          profile.Name,
 		AvatarURL:     profile.AvatarURL,
-	}, a.roles())
+	}
+	if cu := profile.Customer; cu != nil {
+		mp.Company, mp.Plan, mp.MRRCents = cu.Company, cu.Plan, cu.MRRCents
+	}
+	res, err := models.SignInWithProvider(c.UserContext(), a.db, mp, a.roles())
 	if err != nil {
 		return err
 	}

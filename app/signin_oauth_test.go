@@ -27,6 +27,8 @@ import (
 type oidcPerson struct {
 	sub, email, name string
 	verified         bool
+	company, plan    string // customer claims, sent when not ""
+	mrr              any
 }
 
 func (p oidcPerson) ID() string { return p.sub }
@@ -43,10 +45,14 @@ type oidcClaims struct {
 	Email         string `json:"email,omitempty"`
 	EmailVerified bool   `json:"email_verified"`
 	Name          string `json:"name,omitempty"`
+	Company       string `json:"company,omitempty"`
+	Plan          string `json:"plan,omitempty"`
+	MRR           any    `json:"mrr,omitempty"`
 }
 
 func (p oidcPerson) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {
-	return &oidcClaims{IDTokenClaims: base, Email: p.email, EmailVerified: p.verified, Name: p.name}, nil
+	return &oidcClaims{IDTokenClaims: base, Email: p.email, EmailVerified: p.verified, Name: p.name,
+		Company: p.company, Plan: p.plan, MRR: p.mrr}, nil
 }
 
 // startOIDC runs a mock OpenID Connect provider on loopback.

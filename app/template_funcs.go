@@ -1,9 +1,11 @@
 package app
 
 import (
+	"fmt"
 	"html/template"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cluetrain/cluetrain/app/markdown"
@@ -24,7 +26,45 @@ func (a *App) templateFuncs() template.FuncMap {
 		"ideaPath": ideaPath,
 		"add":      func(a, b int) int { return a + b },
 		"avatar":   a.avatarURL,
+		"money":    dollars,
+		"spark":    sparkline,
 	}
+}
+
+// dollars shows cents as a whole-dollar amount: 123456 is "$1,235".
+func dollars(cents int64) string {
+	d := strconv.FormatInt((cents+50)/100, 10)
+	for i := len(d) - 3; i > 0; i -= 3 {
+		d = d[:i] + "," + d[i:]
+	}
+	return "$" + d
+}
+
+// sparkline draws weekly counts, oldest first, as a small inline SVG
+// chart: one bar a week, labelled with the numbers for screen readers.
+// It holds nothing but numbers, so it is safe to embed.
+func sparkline(weeks []int) template.HTML {
+	const w, h, bar = 96, 24, 8
+	top := 1
+	total := 0
+	nums := make([]string, len(weeks))
+	for i, n := range weeks {
+		top = max(top, n)
+		total += n
+		nums[i] = strconv.Itoa(n)
+	}
+	label := fmt.Sprintf("%d votes over the last %d weeks, by week, oldest first: %s", total, len(weeks), strings.Join(nums, ", "))
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="spark" role="img" aria-label="%s" viewBox="0 0 %d %d" width="%d" height="%d"><title>%s</title>`, label, w, h, w, h, label)
+	for i, n := range weeks {
+		bh := 1
+		if n > 0 {
+			bh = max(2, n*(h-1)/top)
+		}
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d"%s/>`, i*bar, h-bh, bar-2, bh, map[bool]string{true: ` class="spark-zero"`, false: ""}[n == 0])
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) //nolint:gosec // numbers only
 }
 
 // htmlExcerpt is the start of sanitized HTML as the reader sees it, in plain

@@ -1,122 +1,251 @@
 package app
 
 import (
-	"html/template"
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cluetrain/cluetrain/models"
 )
 
-// showTriage ranks the ideas not yet on the roadmap for staff, by votes or
-// by trend, filtered by board and status, each row with its actions.
-func (a *App) showTriage(c *fiber.Ctx) error {
+// triageView is a triage request read: the query and the filters it named.
+type triageView struct {
+	Query    models.TriageQuery
+	Boards   []models.Board
+	Board    *models.Board
+	Statuses []models.Status
+	Status   *models.Status
+	Plans    []string
+}
+
+// params are the view's query parameters, without the page cursor.
+func (v *triageView) params() url.Values {
+	p := url.Values{}
+	if v.Query.Sort != models.TriageVotes {
+		p.Set("sort", v.Query.Sort)
+	}
+	if v.Board != nil {
+		p.Set("board", v.Board.Slug)
+	}
+	if v.Status != nil {
+		p.Set("status", v.Status.Slug)
+	}
+	if v.Query.Plan != "" {
+		p.Set("plan", v.Query.Plan)
+	}
+	return p
+}
+
+// readTriage reads ?sort=votes|trend|revenue, ?board=, ?status=, ?plan=
+// and ?after= (the same for the page and its CSV).
+func (a *App) readTriage(c *fiber.Ctx) (*triageView, error) {
 	ctx, user := c.UserContext(), currentUser(c)
-	boards, err := models.Boards(ctx, a.db, user)
+	v := &triageView{Query: models.TriageQuery{
+		Sort:  models.TriageSort(c.Query("sort")),
+		Plan:  strings.Clone(strings.TrimSpace(c.Query("plan"))),
+		After: strings.Clone(c.Query("after")),
+	}}
+	var err error
+	if v.Boards, err = models.Boards(ctx, a.db, user); err != nil {
+		return nil, err
+	}
+	if v.Statuses, err = models.TriageStatuses(ctx, a.db); err != nil {
+		return nil, err
+	}
+	if v.Plans, err = models.Plans(ctx, a.db); err != nil {
+		return nil, err
+	}
+	if v.Board, v.Status, err = listFilters(c, v.Boards, v.Statuses); err != nil {
+		return nil, err
+	}
+	if v.Board != nil {
+		v.Query.BoardID = v.Board.ID
+	}
+	if v.Status != nil {
+		v.Query.StatusID = v.Status.ID
+	}
+	return v, nil
+}
+
+// showTriage ranks the ideas not yet on the roadmap for staff, by votes,
+// trend or revenue at stake, filtered by board, status and plan, each row
+// with its weekly chart and its actions.
+func (a *App) showTriage(c *fiber.Ctx) error {
+	v, err := a.readTriage(c)
 	if err != nil {
 		return err
 	}
-	statuses, err := models.TriageStatuses(ctx, a.db)
-	if err != nil {
-		return err
-	}
-	// The rows take their boards and statuses from these, not a join.
-	q := models.TriageQuery{Sort: c.Query("sort"), Boards: boards, Statuses: statuses}
-	if q.Sort != models.SortTrending {
-		q.Sort = models.SortTop
-	}
-	board, status, err := listFilters(c, boards, statuses)
-	if err != nil {
-		return err
-	}
-	if board != nil {
-		q.BoardID = board.ID
-	}
-	if status != nil {
-		q.StatusID = status.ID
-	}
-	items, err := models.Triage(ctx, a.db, q)
+	page, err := models.Triage(c.UserContext(), a.db, v.Query)
 	if err != nil {
 		return err
 	}
 	// Every action comes back to this very view.
-	back := url.Values{}
-	if q.Sort != models.SortTop {
-		back.Set("sort", q.Sort)
-	}
-	if board != nil {
-		back.Set("board", board.Slug)
-	}
-	if status != nil {
-		back.Set("status", status.Slug)
-	}
+	params := v.params()
 	next := "/triage"
-	if len(back) > 0 {
-		next += "?" + back.Encode()
+	csvPath := "/triage.csv"
+	if len(params) > 0 {
+		next += "?" + params.Encode()
+		csvPath += "?" + params.Encode()
 	}
-	rows, err := a.triageRows(c, items, next)
-	if err != nil {
-		return err
+	var more string
+	if page.Next != "" {
+		params.Set("after", page.Next)
+		more = "/triage?" + params.Encode()
 	}
 	return a.render(c, fiber.StatusOK, "triage", fiber.Map{
 		"Title":    "Triage",
-		"Items":    items,
-		"Rows":     rows,
-		"Sort":     q.Sort,
-		"Boards":   boards,
-		"Board":    board,
-		"Statuses": statuses,
-		"Status":   status,
+		"Items":    page.Items,
+		"Sort":     v.Query.Sort,
+		"Boards":   v.Boards,
+		"Board":    v.Board,
+		"Statuses": v.Statuses,
+		"Status":   v.Status,
+		"Plans":    v.Plans,
+		"Plan":     v.Query.Plan,
 		"Next":     next,
+		"More":     more,
+		"CSV":      csvPath,
 		"Limit":    models.TriageLimit,
+		"Weeks":    models.ChartWeeks,
 	})
 }
 
-// triageRow is what partials/triage_row renders: an item and the values
-// its forms carry.
-type triageRow struct {
-	*models.TriageItem
-	CSRF string // the viewer's token
-	Next string // where each action comes back to
+// exportTriage streams the triage view as CSV: every page of it, with the
+// same sort and filters, read a page at a time.
+func (a *App) exportTriage(c *fiber.Ctx) error {
+	v, err := a.readTriage(c)
+	if err != nil {
+		return err
+	}
+	q := v.Query
+	// The first page is read here, so a bad cursor is still a 422.
+	first, err := models.Triage(c.UserContext(), a.db, q)
+	if err != nil {
+		return err
+	}
+	header := []string{"id", "title", "url", "board", "status", "votes", "critical_votes", "revenue", "votes_per_week", "created_at"}
+	a.streamCSV(c, "triage.csv", header, func(ctx context.Context, w *csv.Writer) error {
+		page := first
+		for {
+			for _, it := range page.Items {
+				weeks := make([]string, len(it.Weeks))
+				for i, n := range it.Weeks {
+					weeks[i] = strconv.Itoa(n)
+				}
+				var board, status string
+				if it.Board != nil {
+					board = it.Board.Name
+				}
+				if it.Status != nil {
+					status = it.Status.Name
+				}
+				if err := w.Write(csvRow(strconv.FormatInt(it.ID, 10), it.Title, a.cfg.URL(ideaPath(it.ID, it.Slug)),
+					board, status, strconv.Itoa(it.VotesCount), strconv.Itoa(it.CriticalCount),
+					money(it.RevenueCents), strings.Join(weeks, " "), it.CreatedAt.UTC().Format(time.RFC3339))); err != nil {
+					return err
+				}
+			}
+			if page.Next == "" {
+				return nil
+			}
+			q.After = page.Next
+			if page, err = models.Triage(ctx, a.db, q); err != nil {
+				return err
+			}
+		}
+	})
+	return nil
 }
 
-// triageRows renders the rows, from the row cache where it can. A row
-// carries the viewer's CSRF token, so its key holds the token and the row
-// is only ever served again to the same session; the rest of the key is
-// everything the row shows, so it is never stale. Staff working through
-// the list see it again after each action, every row but the one acted on
-// unchanged.
-func (a *App) triageRows(c *fiber.Ctx, items []models.TriageItem, next string) ([]template.HTML, error) {
-	csrf := a.csrfToken(c)
-	now := a.db.Now()
-	rows := make([]template.HTML, len(items))
-	var key strings.Builder
-	for i := range items {
-		it := &items[i]
-		key.Reset()
-		key.WriteString("triage ")
-		rowKey(&key, ideaRow{Idea: &it.Idea, Age: ago(now, it.CreatedAt)})
-		key.WriteString(strconv.Itoa(it.Velocity))
-		if it.Board != nil && it.Board.IsPrivate {
-			key.WriteString(" private")
-		}
-		key.WriteByte(' ')
-		key.WriteString(csrf)
-		key.WriteByte(' ')
-		key.WriteString(next)
-		if h, ok := a.rows.Get(key.String()); ok {
-			rows[i] = h
-			continue
-		}
-		out, err := a.views.execute("partials/triage_row", "", triageRow{TriageItem: it, CSRF: csrf, Next: next})
-		if err != nil {
-			return nil, err
-		}
-		rows[i] = template.HTML(out) //nolint:gosec // our own template's output
-		a.rows.Add(key.String(), rows[i])
+// voterPage is how many voters an export reads at a time.
+const voterPage = 500
+
+// exportVoters streams an idea's voters as CSV, for staff: one row a voter
+// with who they are to the company and how much the idea matters to them.
+func (a *App) exportVoters(c *fiber.Ctx) error {
+	idea, err := a.visibleIdea(c)
+	if err != nil {
+		return err
 	}
-	return rows, nil
+	// The first page is read here, so a failing database is an error page.
+	first, err := models.IdeaVoters(c.UserContext(), a.db, idea.ID, 0, voterPage)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("idea-%d-voters.csv", idea.ID)
+	header := []string{"email", "name", "company", "plan", "mrr", "importance", "voted_at"}
+	a.streamCSV(c, name, header, func(ctx context.Context, w *csv.Writer) error {
+		page := first
+		for {
+			for _, v := range page {
+				if err := w.Write(csvRow(v.EmailAddress(), v.Name, v.Company, v.Plan, money(v.MRRCents),
+					v.Importance, v.VotedAt.UTC().Format(time.RFC3339))); err != nil {
+					return err
+				}
+			}
+			if len(page) < voterPage {
+				return nil
+			}
+			if page, err = models.IdeaVoters(ctx, a.db, idea.ID, page[len(page)-1].UserID, voterPage); err != nil {
+				return err
+			}
+		}
+	})
+	return nil
+}
+
+// streamCSV answers with a CSV download whose header row is written at
+// once and whose rows come from rows, written as they are read. The stream
+// runs after the handler returns, so it has its own time limit.
+func (a *App) streamCSV(c *fiber.Ctx, name string, header []string, rows func(context.Context, *csv.Writer) error) {
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Status(fiber.StatusOK)
+	log := a.log
+	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		w := csv.NewWriter(bw)
+		err := w.Write(header)
+		if err == nil {
+			err = rows(ctx, w)
+		}
+		w.Flush()
+		if err == nil {
+			err = w.Error()
+		}
+		if err != nil {
+			// The status is sent; a cut-off file is all that can tell.
+			log.Error("csv export failed", "file", name, "err", err)
+		}
+	})
+}
+
+// csvRow neutralises cells a spreadsheet would read as a formula (those
+// starting with =, +, -, @, a tab or a carriage return) by prefixing a
+// single quote, as OWASP recommends.
+func csvRow(cells ...string) []string {
+	for i, s := range cells {
+		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+			cells[i] = "'" + s
+		}
+	}
+	return cells
+}
+
+// money writes cents as a decimal amount: 123456 is "1234.56".
+func money(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, cents/100, cents%100)
 }

@@ -30,6 +30,8 @@ type Idea struct {
 	VotesCount       int        `bun:"votes_count"`
 	CommentsCount    int        `bun:"comments_count"`
 	TrendScore       float64    `bun:"trend_score"`
+	RevenueCents     int64      `bun:"revenue_cents"`  // its distinct voting companies' monthly revenue
+	CriticalCount    int        `bun:"critical_count"` // votes that said "critical"
 	RoadmapPosition  float64    `bun:"roadmap_position"`
 	MergedIntoID     *int64     `bun:"merged_into_id"`
 	Response         string     `bun:"response"`

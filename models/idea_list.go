@@ -215,6 +215,8 @@ func cursorOf(col string, i *Idea) string {
 		return i.LastActivityAt.UTC().Format(time.RFC3339Nano)
 	case "trend_score":
 		return strconv.FormatFloat(i.TrendScore, 'g', -1, 64)
+	case "revenue_cents":
+		return strconv.FormatInt(i.RevenueCents, 10)
 	}
 	return ""
 }
@@ -223,6 +225,8 @@ func cursorValue(col, val string) (any, error) {
 	switch col {
 	case "votes_count", "comments_count":
 		return strconv.Atoi(val)
+	case "revenue_cents":
+		return strconv.ParseInt(val, 10, 64)
 	case "last_activity_at":
 		return time.Parse(time.RFC3339Nano, val)
 	default:

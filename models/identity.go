@@ -30,6 +30,11 @@ type Profile struct {
 	EmailVerified bool
 	Name          string
 	AvatarURL     string
+
+	// Who the person is to the company, when the provider asserts it;
+	// nil fields keep what is stored.
+	Company, Plan *string
+	MRRCents      *int64
 }
 
 // SignedIn is the account a sign-in ended on.
@@ -109,8 +114,25 @@ func SignInWithProvider(ctx context.Context, db *DB, p Profile, roles Roles) (*S
 		if p.EmailVerified && user.EmailAddress() == p.Email {
 			user.EmailVerified = true
 		}
-		if _, err := tx.NewUpdate().Model(user).Column("name", "avatar_url", "email_verified").WherePK().Exec(ctx); err != nil {
+		formerCompany := user.Company
+		customer := false
+		if p.Company != nil && clip(*p.Company, 200) != user.Company {
+			user.Company, customer = clip(*p.Company, 200), true
+		}
+		if p.Plan != nil && clip(*p.Plan, 100) != user.Plan {
+			user.Plan, customer = clip(*p.Plan, 100), true
+		}
+		if p.MRRCents != nil && *p.MRRCents >= 0 && *p.MRRCents != user.MRRCents {
+			user.MRRCents, customer = *p.MRRCents, true
+		}
+		if _, err := tx.NewUpdate().Model(user).Column("name", "avatar_url", "email_verified", "company", "plan", "mrr_cents").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update profile: %w", err)
+		}
+		if customer {
+			// The revenue at stake of what they voted for follows them.
+			if err := RecountRevenue(ctx, tx, user.ID, formerCompany); err != nil {
+				return err
+			}
 		}
 		res.FirstAdmin, err = grantRoles(ctx, tx, user, roles, res.Created)
 		res.User = user

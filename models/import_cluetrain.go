@@ -370,6 +370,11 @@ func (l *loader) finish() error {
 		return err
 	}
 	l.corrected = wrong + trends
+	// Revenue at stake, critical votes and weekly counts are derived
+	// from the votes and people, never taken from the document.
+	if err := recountIdeas(ctx, tx, l.db.pg, nil); err != nil {
+		return err
+	}
 	if !l.db.pg {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO ideas_fts (ideas_fts) VALUES ('rebuild')"); err != nil {
 			return fmt.Errorf("rebuild the search index: %w", err)

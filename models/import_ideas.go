@@ -218,8 +218,8 @@ func (im *importer) comments(ctx context.Context) error {
 }
 
 // recount sets the counters of every idea the import touched from its rows:
-// votes, visible comments, the trend score of its votes' times, and its
-// last activity.
+// votes, visible comments, the trend score of its votes' times, its last
+// activity and its weighing.
 func (im *importer) recount(ctx context.Context) error {
 	ids := make([]int64, 0, len(im.touched))
 	for id := range im.touched {
@@ -259,7 +259,8 @@ func (im *importer) recount(ctx context.Context) error {
 			return fmt.Errorf("count idea %d: %w", id, err)
 		}
 	}
-	return nil
+	// Revenue at stake, critical votes and weekly counts, from the rows.
+	return recountIdeas(ctx, im.tx, isPG(im.tx), ids)
 }
 
 // latest is the later of a and b.

@@ -117,8 +117,8 @@ func checkMergePrivacy(ctx context.Context, tx bun.Tx, dup, orig *Idea) error {
 func mergeTx(ctx context.Context, tx bun.Tx, now time.Time, dup, orig *Idea, dupStatus *Status, actor *User) error {
 	// Voters of the duplicate who have not voted on the original bring their
 	// vote, with its time, across; the rest are already counted there.
-	res, err := tx.NewRaw(`INSERT INTO votes (idea_id, user_id, created_at)
-		SELECT ?, d.user_id, d.created_at FROM votes AS d
+	res, err := tx.NewRaw(`INSERT INTO votes (idea_id, user_id, created_at, importance)
+		SELECT ?, d.user_id, d.created_at, d.importance FROM votes AS d
 		WHERE d.idea_id = ? AND NOT EXISTS (SELECT 1 FROM votes AS o WHERE o.idea_id = ? AND o.user_id = d.user_id)`,
 		orig.ID, dup.ID, orig.ID).Exec(ctx)
 	if err != nil {
@@ -178,6 +178,11 @@ func mergeTx(ctx context.Context, tx bun.Tx, now time.Time, dup, orig *Idea, dup
 		Where("merged_into_id = ?", dup.ID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("repoint earlier duplicates: %w", err)
+	}
+	// Revenue, critical votes and weekly counts follow the votes: a
+	// company that voted on both counts once on the original.
+	if err := recountIdeas(ctx, tx, isPG(tx), []int64{orig.ID, dup.ID}); err != nil {
+		return err
 	}
 
 	if err := recordEvent(ctx, tx, now, EventMerged, dup, actor.ID,

@@ -225,13 +225,13 @@ func TestTriageRanksIdeasNotOnTheRoadmap(t *testing.T) {
 
 		titles := func(q models.TriageQuery) ([]string, []int) {
 			t.Helper()
-			items, err := models.Triage(ctx, db, q)
+			page, err := models.Triage(ctx, db, q)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var ts []string
 			var vs []int
-			for _, it := range items {
+			for _, it := range page.Items {
 				ts = append(ts, it.Title)
 				vs = append(vs, it.Velocity)
 			}

@@ -73,3 +73,29 @@ func TestSeedIsDeterministic(t *testing.T) {
 		t.Errorf("two seeds with the same flags differ:\n%s\n%s", a, b)
 	}
 }
+
+// With companies, most people are customers and the ideas' revenue at
+// stake and critical counts are what their votes say.
+func TestSeedWithCompaniesWeighsExactly(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		if _, err := models.Seed(ctx, db, models.SeedOptions{Users: 40, Ideas: 30, Votes: 400, Seed: 3, Companies: 8}); err != nil {
+			t.Fatal(err)
+		}
+		customers := dbtest.Count(t, db, "SELECT count(*) FROM users WHERE company <> '' AND plan <> '' AND mrr_cents > 0")
+		if customers < 20 || customers > 40 {
+			t.Errorf("%d customers of 40 people (+ staff)", customers)
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM ideas WHERE revenue_cents > 0"); n == 0 {
+			t.Error("no idea has revenue at stake")
+		}
+		if n := dbtest.Count(t, db, "SELECT sum(critical_count) FROM ideas"); n != dbtest.Count(t, db, "SELECT count(*) FROM votes WHERE importance = 'critical'") || n == 0 {
+			t.Errorf("critical counts sum to %d", n)
+		}
+		var ids []int64
+		if err := db.Bun().NewSelect().Table("ideas").Column("id").Scan(ctx, &ids); err != nil {
+			t.Fatal(err)
+		}
+		wantRecounted(t, db, ids...)
+	})
+}

@@ -15,23 +15,47 @@ const TriageLimit = 50
 // VelocityWindow is how far back the triage view counts recent votes.
 const VelocityWindow = 30 * 24 * time.Hour
 
-// TriageQuery selects the ideas a product manager works through.
-type TriageQuery struct {
-	Sort     string // SortTop (default) or SortTrending
-	BoardID  int64  // 0: every board
-	StatusID int64  // 0: every open status not on the roadmap
-	Limit    int    // default and at most TriageLimit
+// Triage sorts (DESIGN.md's names; "top" and "trending" are taken for
+// votes and trend too, as links made before them still say).
+const (
+	TriageVotes   = "votes"
+	TriageTrend   = "trend"
+	TriageRevenue = "revenue"
+)
 
-	// Boards and Statuses, when both are set, name the ideas' boards and
-	// statuses instead of a join: the caller has read them already.
-	Boards   []Board
-	Statuses []Status
+// TriageSort names the triage sort s asks for: votes unless it says trend
+// or revenue.
+func TriageSort(s string) string {
+	switch s {
+	case TriageTrend, SortTrending:
+		return TriageTrend
+	case TriageRevenue:
+		return TriageRevenue
+	}
+	return TriageVotes
 }
 
-// TriageItem is an idea with its recent vote count.
+// TriageQuery selects the ideas a product manager works through.
+type TriageQuery struct {
+	Sort     string // TriageVotes (default), TriageTrend or TriageRevenue
+	BoardID  int64  // 0: every board
+	StatusID int64  // 0: every open status not on the roadmap
+	Plan     string // "": everyone; else only ideas with a voter on the plan
+	After    string // cursor from a previous page's Next
+	Limit    int    // default and at most TriageLimit
+}
+
+// TriageItem is an idea with its recent vote count and its votes per week.
 type TriageItem struct {
 	Idea
-	Velocity int // votes in the last VelocityWindow
+	Velocity int   // votes in the last VelocityWindow
+	Weeks    []int // standing votes by the week they were cast, the last ChartWeeks weeks, oldest first
+}
+
+// TriagePage is one page of the triage view.
+type TriagePage struct {
+	Items []TriageItem
+	Next  string // cursor for the following page, "" on the last
 }
 
 // TriageStatuses are the statuses the triage view can show: those not on
@@ -47,19 +71,54 @@ func TriageStatuses(ctx context.Context, db *DB) ([]Status, error) {
 	return ss, nil
 }
 
-// Triage ranks the ideas not yet on the roadmap by votes or by trend, for
-// staff (private boards included, hidden and merged ideas left out). Each
-// status is one range of ideas_status_top_idx or ideas_status_trend_idx; the
-// ranges are merged here, and the vote velocity of the page's ideas is one
-// grouped query over votes_idea_time_idx.
-func Triage(ctx context.Context, db *DB, q TriageQuery) ([]TriageItem, error) {
+// Plans lists the plans people are on, for the triage filter: at most 50,
+// read from users_plan_idx.
+func Plans(ctx context.Context, db *DB) ([]string, error) {
+	var plans []string
+	err := db.bun.NewSelect().Table("users").Column("plan").Where("plan <> ''").
+		Group("plan").Order("plan").Limit(50).Scan(ctx, &plans)
+	if err != nil {
+		return nil, fmt.Errorf("plans: %w", mapErr(err))
+	}
+	return plans, nil
+}
+
+// triageColumn is the idea column a triage sort orders by.
+func triageColumn(sort string) string {
+	switch sort {
+	case TriageTrend:
+		return "trend_score"
+	case TriageRevenue:
+		return "revenue_cents"
+	}
+	return "votes_count"
+}
+
+// Triage ranks the ideas not yet on the roadmap by votes, trend or revenue
+// at stake, for staff (private boards included, hidden and merged ideas
+// left out), a page at a time. Each status is one range of
+// ideas_status_{top,trend,revenue}_idx from the cursor on; the ranges are
+// merged here. The plan filter probes idea_plans' key for each idea the
+// range reads. The page's vote velocity is one grouped query over
+// votes_idea_time_idx, its weekly counts one over idea_weeks' key.
+func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 	if q.Limit <= 0 || q.Limit > TriageLimit {
 		q.Limit = TriageLimit
 	}
-	if q.Sort != SortTrending {
-		q.Sort = SortTop
+	q.Sort = TriageSort(q.Sort)
+	col := triageColumn(q.Sort)
+	var after struct {
+		val any
+		id  int64
 	}
-	col := sortColumn(q.Sort)
+	if q.After != "" {
+		val, id, ok := decodeCursor(q.After)
+		v, err := cursorValue(col, val)
+		if !ok || err != nil {
+			return TriagePage{}, &ValidationError{Fields: map[string]string{"after": "is not a valid page cursor"}}
+		}
+		after.val, after.id = v, id
+	}
 
 	var statusIDs []int64
 	if q.StatusID != 0 {
@@ -69,49 +128,49 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) ([]TriageItem, error) {
 			Where("on_roadmap = ?", false).Where("category = ?", CategoryOpen).
 			Order("position", "id").Scan(ctx, &statusIDs)
 		if err != nil {
-			return nil, fmt.Errorf("triage statuses: %w", err)
+			return TriagePage{}, fmt.Errorf("triage statuses: %w", err)
 		}
 	}
 
-	lookup := q.Boards != nil && q.Statuses != nil
 	var ideas []Idea
 	for _, sid := range statusIDs {
 		var part []Idea
-		// A row shows neither the body nor the response: leave the long
-		// text columns in the table.
-		sel := db.bun.NewSelect().Model(&part).
-			Column("id", "board_id", "title", "slug", "status_id", "votes_count", "comments_count",
-				"trend_score", "hidden_at", "merged_into_id", "created_at", "updated_at", "last_activity_at").
+		sel := db.bun.NewSelect().Model(&part).Relation("Board").Relation("Status").
 			Where("idea.status_id = ?", sid).
 			Where("idea.hidden_at IS NULL").Where("idea.merged_into_id IS NULL").
 			OrderExpr("idea." + col + " DESC, idea.id DESC").
-			Limit(int64(q.Limit))
+			Limit(int64(q.Limit + 1))
 		if q.BoardID != 0 {
 			sel = sel.Where("idea.board_id = ?", q.BoardID)
 		}
-		if !lookup {
-			sel = sel.Relation("Board").Relation("Status")
+		if q.Plan != "" {
+			sel = sel.Where("EXISTS (SELECT 1 FROM idea_plans AS ip WHERE ip.idea_id = idea.id AND ip.plan = ?)", q.Plan)
+		}
+		if after.id != 0 {
+			sel = sel.Where("(idea."+col+", idea.id) < (?, ?)", after.val, after.id)
 		}
 		if err := sel.Scan(ctx); err != nil {
-			return nil, fmt.Errorf("triage: %w", err)
-		}
-		if lookup {
-			attachBoardsAndStatuses(part, q.Boards, q.Statuses)
+			return TriagePage{}, fmt.Errorf("triage: %w", mapErr(err))
 		}
 		ideas = append(ideas, part...)
 	}
 	sort.SliceStable(ideas, func(i, j int) bool {
 		a, b := &ideas[i], &ideas[j]
-		if q.Sort == SortTrending && a.TrendScore != b.TrendScore {
+		switch {
+		case q.Sort == TriageTrend && a.TrendScore != b.TrendScore:
 			return a.TrendScore > b.TrendScore
-		}
-		if q.Sort == SortTop && a.VotesCount != b.VotesCount {
+		case q.Sort == TriageRevenue && a.RevenueCents != b.RevenueCents:
+			return a.RevenueCents > b.RevenueCents
+		case q.Sort == TriageVotes && a.VotesCount != b.VotesCount:
 			return a.VotesCount > b.VotesCount
 		}
 		return a.ID > b.ID
 	})
+	var page TriagePage
 	if len(ideas) > q.Limit {
 		ideas = ideas[:q.Limit]
+		last := &ideas[q.Limit-1]
+		page.Next = encodeCursor(cursorOf(col, last), last.ID)
 	}
 
 	items := make([]TriageItem, len(ideas))
@@ -120,28 +179,35 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) ([]TriageItem, error) {
 		items[i].Idea = ideas[i]
 		ids[i] = ideas[i].ID
 	}
+	page.Items = items
 	if len(ids) == 0 {
-		return items, nil
+		return page, nil
 	}
 	var counts []struct {
 		IdeaID int64 `bun:"idea_id"`
 		N      int   `bun:"n"`
 	}
+	now := db.Now()
 	err := db.bun.NewSelect().Table("votes").ColumnExpr("idea_id, count(*) AS n").
 		Where("idea_id IN (?)", bun.List(ids)).
-		Where("created_at >= ?", db.Now().Add(-VelocityWindow)).
+		Where("created_at >= ?", now.Add(-VelocityWindow)).
 		Group("idea_id").Scan(ctx, &counts)
 	if err != nil {
-		return nil, fmt.Errorf("vote velocity: %w", err)
+		return TriagePage{}, fmt.Errorf("vote velocity: %w", err)
 	}
 	byID := make(map[int64]int, len(counts))
 	for _, c := range counts {
 		byID[c.IdeaID] = c.N
 	}
+	weeks, err := WeeklyVotes(ctx, db, ids, now, ChartWeeks)
+	if err != nil {
+		return TriagePage{}, err
+	}
 	for i := range items {
 		items[i].Velocity = byID[items[i].ID]
+		items[i].Weeks = weeks[items[i].ID]
 	}
-	return items, nil
+	return page, nil
 }
 
 // HideIdea hides an idea from everyone but staff, or shows it again, on

@@ -74,6 +74,19 @@ func lockVoteTarget(ctx context.Context, db *DB, tx bun.Tx, ideaID int64) (*vote
 // idea, unless the voter unfollowed it before. Ideas that are done,
 // closed or merged refuse new votes with a RuleError.
 func VoteFor(ctx context.Context, db *DB, ideaID, userID int64) (VoteResult, error) {
+	return VoteWith(ctx, db, ideaID, userID, "")
+}
+
+// VoteWith is VoteFor with the importance the voter gives ("" for a plain
+// vote). Voting again with another importance changes the vote's
+// importance and never the count; a plain vote leaves it as it was. The
+// idea's revenue at stake, critical count and weekly counts change in the
+// same transaction (see weighVote). An unknown importance is a
+// ValidationError on "importance".
+func VoteWith(ctx context.Context, db *DB, ideaID, userID int64, importance string) (VoteResult, error) {
+	if !ValidImportance(importance) {
+		return VoteResult{}, &ValidationError{Fields: map[string]string{"importance": "Choose nice to have, important or critical."}}
+	}
 	var res VoteResult
 	err := db.inTx(ctx, func(tx bun.Tx) error {
 		t, err := lockVoteTarget(ctx, db, tx, ideaID)
@@ -89,18 +102,27 @@ func VoteFor(ctx context.Context, db *DB, ideaID, userID int64) (VoteResult, err
 		// Stored times keep microseconds on PostgreSQL; the trend score
 		// adds exactly the weight Unvote will later take away.
 		now := db.Now().Truncate(time.Microsecond)
-		r, err := tx.NewInsert().Model(&Vote{IdeaID: ideaID, UserID: userID, CreatedAt: now}).
+		r, err := tx.NewInsert().Model(&Vote{IdeaID: ideaID, UserID: userID, CreatedAt: now, Importance: importance}).
 			On("CONFLICT (idea_id, user_id) DO NOTHING").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert vote: %w", err)
 		}
 		res = VoteResult{Voted: true, Votes: t.VotesCount}
 		if n, _ := r.RowsAffected(); n != 1 {
-			return nil
+			if importance == "" {
+				return nil
+			}
+			return changeImportance(ctx, tx, ideaID, userID, importance)
 		}
 		res.Votes++
+		w, err := weighVote(ctx, tx, ideaID, userID, now, importance, 1)
+		if err != nil {
+			return err
+		}
 		_, err = tx.NewUpdate().Table("ideas").
 			Set("votes_count = votes_count + 1").
+			Set("revenue_cents = revenue_cents + ?", w.revenue).
+			Set("critical_count = critical_count + ?", w.critical).
 			Set("trend_score = ?", AddTrend(t.TrendScore, now)).
 			Set("last_activity_at = ?", now).
 			Where("id = ?", ideaID).Exec(ctx)
@@ -126,10 +148,10 @@ func Unvote(ctx context.Context, db *DB, ideaID, userID int64) (VoteResult, erro
 			return err
 		}
 		res = VoteResult{Votes: t.VotesCount}
-		var cast []time.Time
+		var cast []Vote
 		err = tx.NewDelete().Model((*Vote)(nil)).
 			Where("idea_id = ?", ideaID).Where("user_id = ?", userID).
-			Returning("created_at").Scan(ctx, &cast)
+			Returning("created_at, importance").Scan(ctx, &cast)
 		if err != nil && !errors.Is(mapErr(err), ErrNotFound) {
 			return fmt.Errorf("delete vote: %w", err)
 		}
@@ -137,9 +159,15 @@ func Unvote(ctx context.Context, db *DB, ideaID, userID int64) (VoteResult, erro
 			return nil
 		}
 		res.Votes--
+		w, err := weighVote(ctx, tx, ideaID, userID, cast[0].CreatedAt, cast[0].Importance, -1)
+		if err != nil {
+			return err
+		}
 		_, err = tx.NewUpdate().Table("ideas").
 			Set("votes_count = votes_count - 1").
-			Set("trend_score = ?", RemoveTrend(t.TrendScore, cast[0], res.Votes)).
+			Set("revenue_cents = revenue_cents + ?", w.revenue).
+			Set("critical_count = critical_count + ?", w.critical).
+			Set("trend_score = ?", RemoveTrend(t.TrendScore, cast[0].CreatedAt, res.Votes)).
 			Where("id = ?", ideaID).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("uncount vote: %w", err)
@@ -150,6 +178,56 @@ func Unvote(ctx context.Context, db *DB, ideaID, userID int64) (VoteResult, erro
 		return VoteResult{}, fmt.Errorf("unvote idea %d: %w", ideaID, err)
 	}
 	return res, nil
+}
+
+// changeImportance gives an existing vote another importance, keeping the
+// idea's critical count exact; the vote count stays as it is.
+func changeImportance(ctx context.Context, tx bun.Tx, ideaID, userID int64, importance string) error {
+	var old string
+	err := tx.NewSelect().Model((*Vote)(nil)).Column("importance").
+		Where("idea_id = ?", ideaID).Where("user_id = ?", userID).Scan(ctx, &old)
+	if err != nil {
+		return fmt.Errorf("read importance: %w", mapErr(err))
+	}
+	if old == importance {
+		return nil
+	}
+	_, err = tx.NewUpdate().Model((*Vote)(nil)).Set("importance = ?", importance).
+		Where("idea_id = ?", ideaID).Where("user_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("change importance: %w", err)
+	}
+	delta := 0
+	if old == ImportanceCritical {
+		delta--
+	}
+	if importance == ImportanceCritical {
+		delta++
+	}
+	if delta == 0 {
+		return nil
+	}
+	_, err = tx.NewUpdate().Table("ideas").Set("critical_count = critical_count + ?", delta).
+		Where("id = ?", ideaID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("count critical votes: %w", err)
+	}
+	return nil
+}
+
+// VoteImportance is the importance of the user's vote for the idea ("" for
+// a plain vote or none).
+func VoteImportance(ctx context.Context, db *DB, ideaID, userID int64) (string, error) {
+	var imp []string
+	err := db.bun.NewSelect().Model((*Vote)(nil)).Column("importance").
+		Where("idea_id = ?", ideaID).Where("user_id = ?", userID).Scan(ctx, &imp)
+	if err != nil {
+		return "", fmt.Errorf("vote importance: %w", mapErr(err))
+	}
+	if len(imp) == 0 {
+		return "", nil
+	}
+	return imp[0], nil
 }
 
 // HasVoted reports whether the user has voted for the idea.

@@ -17,11 +17,12 @@ func runSeed(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&opt.Votes, "votes", 1500, "number of votes (at most users × ideas)")
 	fs.Int64Var(&opt.Seed, "seed", 1, "random seed")
 	fs.BoolVar(&opt.Force, "force", false, "seed even if the database already has ideas")
+	fs.IntVar(&opt.Companies, "companies", 0, "make most people customers of this many companies, with plans and revenue (0: none)")
 	if st := parseFlags(fs, args); st >= 0 {
 		return st
 	}
-	if opt.Users < 1 || opt.Ideas < 0 || opt.Votes < 0 {
-		fmt.Fprintln(stderr, "cluetrain seed: --users must be at least 1; --ideas and --votes at least 0")
+	if opt.Users < 1 || opt.Ideas < 0 || opt.Votes < 0 || opt.Companies < 0 {
+		fmt.Fprintln(stderr, "cluetrain seed: --users must be at least 1; --ideas, --votes and --companies at least 0")
 		return exitUsage
 	}
 	ctx := context.Background()

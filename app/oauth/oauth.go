@@ -31,6 +31,17 @@ type Profile struct {
 	EmailVerified bool
 	Name          string
 	AvatarURL     string
+
+	// Who the person is to the company, when the provider says: only
+	// the generic OpenID Connect provider is asked (see OIDC).
+	Customer *Customer
+}
+
+// Customer is the customer attributes an identity provider may assert;
+// nil fields were not asserted.
+type Customer struct {
+	Company, Plan *string
+	MRRCents      *int64
 }
 
 // Provider is one configured way to sign in.
@@ -44,6 +55,7 @@ type Provider struct {
 	AvatarHosts []string
 
 	verified func(goth.User) bool
+	customer func(goth.User) *Customer // nil: the provider asserts none
 	setup    func(ctx context.Context) (*backend, error)
 
 	mu sync.Mutex
@@ -190,5 +202,14 @@ func (p *Provider) Finish(ctx context.Context, st Start, query url.Values) (Prof
 		EmailVerified: u.Email != "" && p.verified(u),
 		Name:          name,
 		AvatarURL:     u.AvatarURL,
+		Customer:      p.customerOf(u),
 	}, nil
+}
+
+// customerOf reads the customer claims, for providers that assert them.
+func (p *Provider) customerOf(u goth.User) *Customer {
+	if p.customer == nil {
+		return nil
+	}
+	return p.customer(u)
 }

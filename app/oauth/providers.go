@@ -3,7 +3,9 @@ package oauth
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,6 +135,7 @@ func OIDC(label, issuer, clientID, secret, callback string) *Provider {
 	client := newClient()
 	p := &Provider{Name: "oidc", Label: label}
 	p.verified = func(u goth.User) bool { return truthy(u.RawData["email_verified"]) }
+	p.customer = customerClaims
 	p.setup = func(ctx context.Context) (*backend, error) {
 		ctx = oidc.ClientContext(ctx, client)
 		op, err := oidc.NewProvider(ctx, strings.TrimRight(issuer, "/"))
@@ -163,6 +166,40 @@ func OIDC(label, issuer, clientID, secret, callback string) *Provider {
 		}, nil
 	}
 	return p
+}
+
+// customerClaims reads who the person is to the company from an OpenID
+// Connect provider's claims: "company" and "plan" (strings) and "mrr"
+// (their monthly revenue as a number in whole currency units, like the
+// API's and single sign-on's; cents are kept to two places). A claim that
+// is absent or of another type is left out; nil when none is there.
+func customerClaims(u goth.User) *Customer {
+	var c Customer
+	if s, ok := u.RawData["company"].(string); ok {
+		s = strings.TrimSpace(s)
+		c.Company = &s
+	}
+	if s, ok := u.RawData["plan"].(string); ok {
+		s = strings.TrimSpace(s)
+		c.Plan = &s
+	}
+	var mrr float64
+	var have bool
+	switch v := u.RawData["mrr"].(type) {
+	case float64:
+		mrr, have = v, true
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		mrr, have = f, err == nil
+	}
+	if have && mrr >= 0 && mrr < 1e13 && !math.IsNaN(mrr) {
+		cents := int64(math.Round(mrr * 100))
+		c.MRRCents = &cents
+	}
+	if c.Company == nil && c.Plan == nil && c.MRRCents == nil {
+		return nil
+	}
+	return &c
 }
 
 // setTokens puts the exchanged tokens into goth's session, where its

@@ -35,6 +35,18 @@ func User(t testing.TB, db *models.DB, name, email, role string) *models.User {
 	return u
 }
 
+// Customer inserts a member who is a customer: their company, plan and
+// monthly revenue in cents (set through models.SetCustomer).
+func Customer(t testing.TB, db *models.DB, name, email, company, plan string, mrrCents int64) *models.User {
+	t.Helper()
+	u := User(t, db, name, email, models.RoleMember)
+	if err := models.SetCustomer(context.Background(), db, u.ID, company, plan, mrrCents); err != nil {
+		t.Fatal(err)
+	}
+	u.Company, u.Plan, u.MRRCents = company, plan, mrrCents
+	return u
+}
+
 // Cast is the usual people: a staff member, an admin and two members.
 type Cast struct {
 	Staff, Admin, Ann, Bob *models.User
@@ -136,7 +148,8 @@ func PostIdea(t testing.TB, db *models.DB, author *models.User, title, body stri
 }
 
 // Vote records u's vote for the idea as cast at the time, and keeps the
-// idea's votes_count and trend_score exact. Unlike models.VoteFor it takes
+// idea's votes_count, trend_score and weighing (revenue at stake, critical
+// count, weekly counts) exact. Unlike models.VoteFor it takes
 // any time and any status, and leaves last_activity_at alone.
 func Vote(t testing.TB, db *models.DB, idea *models.Idea, u *models.User, at time.Time) {
 	t.Helper()
@@ -154,6 +167,9 @@ func Vote(t testing.TB, db *models.DB, idea *models.Idea, u *models.User, at tim
 		Set("trend_score = ?", models.AddTrend(score, at)).Exec(ctx)
 	if err != nil {
 		t.Fatalf("count vote: %v", err)
+	}
+	if err := models.RecountIdea(ctx, db, idea.ID); err != nil {
+		t.Fatal(err)
 	}
 }
 
