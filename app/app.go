@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,6 +39,8 @@ type App struct {
 	emails      *emailTemplates
 	queue       *queue
 	queueCfg    QueueConfig
+	resolve     resolver     // webhook host names to addresses
+	hookClient  *http.Client // delivers webhooks to public addresses only
 }
 
 // bodyLimit bounds every request body; larger ones get 413.
@@ -45,7 +48,7 @@ const bodyLimit = 256 * 1024
 
 // New builds the application around an open, migrated database.
 func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts ...Option) (*App, error) {
-	a := &App{cfg: cfg, db: db, log: log, rates: map[string]Rate{}}
+	a := &App{cfg: cfg, db: db, log: log, rates: map[string]Rate{}, resolve: systemResolver}
 	for k, v := range defaultRates {
 		a.rates[k] = v
 	}
@@ -101,6 +104,7 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 	a.rows = newRowCache()
 
 	a.sessions = newSessionStore(cfg, db)
+	a.hookClient = a.newHookClient()
 	a.queue = newQueue(db, log, a.queueCfg)
 	a.registerJobs()
 

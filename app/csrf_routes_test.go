@@ -20,7 +20,11 @@ import (
 // with the reason. It is empty: a route joins it only knowingly (a one-click
 // unsubscribe from a mail client, an API authenticated by a bearer key).
 var csrfExempt = map[string]string{
-	"/unsubscribe/:token": "one-click unsubscribe (RFC 8058) comes from mail providers with no cookie; the signed link is the authority",
+	"/unsubscribe/:token":        "one-click unsubscribe (RFC 8058) comes from mail providers with no cookie; the signed link is the authority",
+	"/api/v1/ideas":              "bearer-token auth, no ambient credentials: the API reads no cookie, so nothing can be forged from a browser",
+	"/api/v1/ideas/:id/status":   "bearer-token auth, no ambient credentials",
+	"/api/v1/ideas/:id/comments": "bearer-token auth, no ambient credentials",
+	"/api/v1/webhooks":           "bearer-token auth, no ambient credentials",
 }
 
 // csrfForms are plausible forms for the POST routes, so that each request

@@ -73,6 +73,9 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	}
 	// A failed handler may have half-written a response; start clean.
 	c.Response().ResetBody()
+	if isAPI(c) {
+		return a.problem(c, status, msg, err)
+	}
 	if wantsJSON(c) || c.Method() != fiber.MethodGet && c.Get(csrfHeader) != "" {
 		return c.Status(status).JSON(fiber.Map{"error": msg, "status": status})
 	}

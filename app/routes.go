@@ -43,6 +43,10 @@ func (a *App) routes() {
 	r.Get("/unsubscribe/:token", noCookies, a.showUnsubscribe)
 	r.Post("/unsubscribe/:token", noCookies, a.unsubscribe)
 
+	// The API authenticates each request by its bearer key: no session,
+	// no cookie, and so no CSRF token (see api.go).
+	a.apiRoutes(r)
+
 	r.Use(a.loadUser)
 	r.Use(a.checkCSRF)
 
