@@ -99,7 +99,8 @@ func (a *App) routes() {
 	// Sign-in and out. Every sign-in endpoint is limited per client address;
 	// sending a link is also limited per address it is sent to.
 	signinIP := a.limit("signin-ip", a.clientIP)
-	r.Get("/login", a.showLogin)
+	r.Get("/login", a.ssoLogin, a.showLogin)
+	r.Get("/sso", signinIP, a.ssoSignIn) // sign-in from the company's own app (sso.go)
 	r.Post("/login/email", a.requireCSRF, signinIP, a.limit("signin-email", byEmail), a.sendLoginLink)
 	r.Get("/login/email/:token", signinIP, a.useLoginLink) // and HEAD, which spends nothing
 	r.Post("/login/email/:token", a.requireCSRF, signinIP, a.confirmLoginLink)

@@ -141,10 +141,10 @@ func UpsertUser(ctx context.Context, db *DB, in UserUpsert) (*User, bool, error)
 			return fmt.Errorf("update user: %w", err)
 		}
 		if revenueChanged && !created {
-			// INTEGRATION: the revenue at stake on the ideas this person
-			// voted for follows their company, plan and mrr. Call
-			// RecountRevenue(ctx, tx, u.ID) here, in this transaction,
-			// once the triage-weighing change (models.RecountRevenue) is in.
+			// weighing: recount revenue here when mrr/plan change
+			// (RecountRevenue(ctx, tx, u.ID), in this transaction: the
+			// revenue at stake on the ideas this person voted for follows
+			// their company, plan and mrr).
 			_ = revenueChanged
 		}
 		return nil
