@@ -107,7 +107,7 @@ func VoteFor(ctx context.Context, db *DB, ideaID, userID int64) (VoteResult, err
 		if err != nil {
 			return fmt.Errorf("count vote: %w", err)
 		}
-		if db.hooksMaybeLive(ctx) {
+		if db.hooksMaybeLive(ctx, tx) {
 			// Votes write no event row; webhooks hear of them directly.
 			// With no live endpoint this costs no query (a cached flag).
 			msg := fmt.Sprintf("vote_%d_%d_%d", ideaID, userID, now.UnixMicro())

@@ -95,8 +95,9 @@ type hookFlag struct {
 
 const hookFlagTTL = 2 * time.Second
 
-// hooksMaybeLive reports whether an endpoint may be live (a cached answer).
-func (db *DB) hooksMaybeLive(ctx context.Context) bool {
+// hooksMaybeLive reports whether an endpoint may be live (a cached answer);
+// when the cache has run out it asks through q, the caller's transaction.
+func (db *DB) hooksMaybeLive(ctx context.Context, q bun.IDB) bool {
 	f := db.hooks
 	if f == nil {
 		return true
@@ -106,7 +107,7 @@ func (db *DB) hooksMaybeLive(ctx context.Context) bool {
 	if time.Now().Before(f.until) {
 		return f.live
 	}
-	n, err := db.bun.NewSelect().Table("webhooks").Where("disabled_at IS NULL").Limit(1).Count(ctx)
+	n, err := q.NewSelect().Table("webhooks").Where("disabled_at IS NULL").Limit(1).Count(ctx)
 	f.live, f.until = err != nil || n > 0, time.Now().Add(hookFlagTTL)
 	return f.live
 }
