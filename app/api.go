@@ -129,11 +129,7 @@ func readJSON(c *fiber.Ctx, v any) error {
 
 // pathID reads a positive id from the path; anything else is 404.
 func pathID(c *fiber.Ctx, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Params(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
+	return parseID(c.Params(name))
 }
 
 func apiUser(c *fiber.Ctx) *models.User { return currentUser(c) }

@@ -88,6 +88,12 @@ func (a *App) routes() {
 	// Admin.
 	r.Get("/admin/deliveries", a.requireAdmin, a.showDeliveries)
 	r.Post("/admin/deliveries/:id/retry", a.requireAdmin, a.retryDelivery)
+	r.Get("/admin/api", a.requireAdmin, a.showAPIAdmin)
+	r.Post("/admin/api/keys", a.requireAdmin, a.createAPIKey)
+	r.Post("/admin/api/keys/:id/revoke", a.requireAdmin, a.revokeAPIKey)
+	r.Post("/admin/api/webhooks", a.requireAdmin, a.createWebhookForm)
+	r.Post("/admin/api/webhooks/:id/delete", a.requireAdmin, a.deleteWebhookForm)
+	r.Post("/admin/api/webhooks/:id/enable", a.requireAdmin, a.enableWebhookForm)
 	r.Get("/admin", a.requireAdmin, a.showAdmin)
 	r.Get("/admin/export", a.requireAdmin, a.exportPortal)
 	r.Post("/admin/boards", a.requireAdmin, a.createBoard)
