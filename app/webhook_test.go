@@ -201,6 +201,27 @@ func TestWebhookDelivery(t *testing.T) {
 			}
 		}
 
+		// A merge is heard of too.
+		dup := s.call("POST", "/api/v1/ideas", key, map[string]any{"title": "Night theme for the widget", "board": "feature-requests", "author_id": people.Bob.ID}, http.StatusCreated).JSON(t)
+		if _, err := models.MergeIdea(t.Context(), db, int64(dup["id"].(float64)), ideaID, people.Staff); err != nil {
+			t.Fatal(err)
+		}
+		ta.runJobs()
+		types = nil
+		for _, m := range recv.messages()[len(got):] {
+			if err := verifyStandardWebhook(secret, m, db.Now()); err != nil {
+				t.Errorf("message %s: %v", m.id, err)
+			}
+			var msg struct {
+				Type string `json:"type"`
+			}
+			_ = json.Unmarshal(m.body, &msg)
+			types = append(types, msg.Type)
+		}
+		if fmt.Sprint(types) != "[idea.created idea.merged]" {
+			t.Errorf("after the merge: %v", types)
+		}
+
 		s.call("DELETE", fmt.Sprintf("/api/v1/webhooks/%v", hook["id"]), key, nil, http.StatusNoContent)
 		s.call("DELETE", fmt.Sprintf("/api/v1/webhooks/%v", hook["id"]), key, nil, http.StatusNotFound)
 		s.call("DELETE", "/api/v1/webhooks/abc", key, nil, http.StatusNotFound)
