@@ -225,32 +225,6 @@ func BenchmarkPortal(b *testing.B) {
 				})
 			}
 
-			// The API's first page of ideas, as a program reads it: what the
-			// home page costs, give or take the rendering.
-			b.Run("api-ideas", func(b *testing.B) {
-				_, key, err := models.CreateAPIKey(ctx, db, fmt.Sprintf("Bench %d", time.Now().UnixNano()), models.ScopeRead)
-				if err != nil {
-					b.Fatal(err)
-				}
-				handler := a.fiber.Handler()
-				var req fasthttp.Request
-				req.Header.SetMethod(fasthttp.MethodGet)
-				req.SetRequestURI("/api/v1/ideas")
-				req.Header.SetHost("portal.test")
-				req.Header.Set(fasthttp.HeaderAuthorization, "Bearer "+key)
-				req.Header.Set(fasthttp.HeaderAcceptEncoding, "gzip, deflate, br")
-				var fctx fasthttp.RequestCtx
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					fctx.Init(&req, nil, nil)
-					handler(&fctx)
-					if fctx.Response.StatusCode() != fasthttp.StatusOK {
-						b.Fatalf("status %d: %s", fctx.Response.StatusCode(), fctx.Response.Body())
-					}
-				}
-			})
-
 			b.Run("search", func(b *testing.B) {
 				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {
