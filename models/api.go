@@ -56,7 +56,7 @@ func IdeaTexts(ctx context.Context, db *DB, ids []int64) (map[int64]IdeaText, er
 	}
 	var rows []IdeaText
 	err := db.bun.NewSelect().Table("ideas").Column("id", "body", "response").
-		Where("id IN (?)", bun.In(ids)).Scan(ctx, &rows)
+		Where("id IN (?)", bun.List(ids)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("idea texts: %w", mapErr(err))
 	}
