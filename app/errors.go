@@ -97,6 +97,8 @@ func heading(status int) string {
 	switch status {
 	case fiber.StatusNotFound:
 		return "We couldn't find that page"
+	case fiber.StatusUnauthorized:
+		return "We couldn't sign you in"
 	case fiber.StatusForbidden:
 		return "You can't do that here"
 	case fiber.StatusTooManyRequests:

@@ -117,6 +117,9 @@ func TestSSOSignIn(t *testing.T) {
 			c := ta.client()
 			resp := c.get("/sso?" + url.Values{"token": {token}, "next": {"/roadmap"}}.Encode())
 			page := wantStatus(t, resp, http.StatusUnauthorized)
+			if !strings.Contains(page, "couldn&#39;t sign you in") && !strings.Contains(page, "couldn't sign you in") {
+				t.Errorf("%s: no heading", name)
+			}
 			if !strings.Contains(page, "can&#39;t be used") && !strings.Contains(page, "can't be used") {
 				t.Errorf("%s: the page does not say why:\n%s", name, excerptOf(page))
 			}
