@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -38,6 +39,8 @@ type App struct {
 	emails      *emailTemplates
 	queue       *queue
 	queueCfg    QueueConfig
+	resolve     resolver     // webhook host names to addresses
+	hookClient  *http.Client // delivers webhooks to public addresses only
 
 	metrics        *metrics
 	pages          *pageCache   // nil when turned off
@@ -52,7 +55,7 @@ const bodyLimit = 256 * 1024
 
 // New builds the application around an open, migrated database.
 func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts ...Option) (*App, error) {
-	a := &App{cfg: cfg, db: db, log: log, rates: map[string]Rate{},
+	a := &App{cfg: cfg, db: db, log: log, rates: map[string]Rate{}, resolve: systemResolver,
 		pageCacheBytes: defaultCacheBytes, cacheWindow: defaultCacheWindow}
 	for k, v := range defaultRates {
 		a.rates[k] = v
@@ -114,6 +117,7 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 
 	a.sessions = newSessionStore(cfg, db)
 	a.metrics = newMetrics(a)
+	a.hookClient = a.newHookClient()
 	a.queue = newQueue(db, log, a.queueCfg)
 	a.queue.metrics = a.metrics
 	a.registerJobs()

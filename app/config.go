@@ -34,6 +34,15 @@ type Config struct {
 	SMTPURL  string `env:"SMTP_URL"`
 	MailFrom string `env:"MAIL_FROM"`
 
+	// SSOSecret signs the tokens of sign-in from the company's own app;
+	// SSOLoginURL is where Sign in sends people when set.
+	SSOSecret   string `env:"SSO_SECRET"`
+	SSOLoginURL string `env:"SSO_LOGIN_URL"`
+
+	// WebhookAllowNetworks lists CIDR ranges webhooks may reach although
+	// private (an in-house chat server, say).
+	WebhookAllowNetworks []string `env:"WEBHOOK_ALLOW_NETWORKS" envSeparator:","`
+
 	// TrustedProxies lists peer addresses or CIDR ranges whose
 	// X-Forwarded-For header is believed, for the hop they add.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
@@ -45,9 +54,10 @@ type Config struct {
 
 	// PortNumber, Base and TrustedNets are derived from Port, BaseURL and
 	// TrustedProxies by Validate.
-	PortNumber  int            `env:"-"`
-	Base        *url.URL       `env:"-"`
-	TrustedNets []netip.Prefix `env:"-"`
+	PortNumber       int            `env:"-"`
+	Base             *url.URL       `env:"-"`
+	TrustedNets      []netip.Prefix `env:"-"`
+	WebhookAllowNets []netip.Prefix `env:"-"`
 }
 
 // ConfigError names the variable that is wrong and why.
@@ -151,6 +161,23 @@ func (c *Config) Validate() error {
 			prefix = netip.PrefixFrom(addr, addr.BitLen())
 		}
 		c.TrustedNets = append(c.TrustedNets, prefix.Masked())
+	}
+	c.WebhookAllowNets = nil
+	for _, p := range c.WebhookAllowNetworks {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return &ConfigError{"WEBHOOK_ALLOW_NETWORKS", fmt.Sprintf("%q is not a CIDR range such as 10.1.0.0/16", p)}
+		}
+		c.WebhookAllowNets = append(c.WebhookAllowNets, prefix.Masked())
+	}
+	if c.SSOLoginURL != "" {
+		if su, err := url.Parse(c.SSOLoginURL); err != nil || (su.Scheme != "http" && su.Scheme != "https") || su.Host == "" {
+			return &ConfigError{"SSO_LOGIN_URL", fmt.Sprintf("%q is not an absolute http(s) URL", c.SSOLoginURL)}
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

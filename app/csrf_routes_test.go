@@ -20,7 +20,11 @@ import (
 // with the reason. It is empty: a route joins it only knowingly (a one-click
 // unsubscribe from a mail client, an API authenticated by a bearer key).
 var csrfExempt = map[string]string{
-	"/unsubscribe/:token": "one-click unsubscribe (RFC 8058) comes from mail providers with no cookie; the signed link is the authority",
+	"/unsubscribe/:token":        "one-click unsubscribe (RFC 8058) comes from mail providers with no cookie; the signed link is the authority",
+	"/api/v1/ideas":              "bearer-token auth, no ambient credentials: the API reads no cookie, so nothing can be forged from a browser",
+	"/api/v1/ideas/:id/status":   "bearer-token auth, no ambient credentials",
+	"/api/v1/ideas/:id/comments": "bearer-token auth, no ambient credentials",
+	"/api/v1/webhooks":           "bearer-token auth, no ambient credentials",
 }
 
 // csrfForms are plausible forms for the POST routes, so that each request
@@ -41,6 +45,8 @@ var csrfForms = map[string]url.Values{
 	"/admin/users/unblock":          {"email": {"blocked@example.com"}},
 	"/login/email":                  {"email": {"forged@example.com"}},
 	"/settings":                     {"notify_digest": {"on"}},
+	"/admin/api/keys":               {"name": {"Forged key"}, "scope": {"write"}},
+	"/admin/api/webhooks":           {"url": {"https://203.0.113.9/hook"}, "events": {"idea.created"}},
 }
 
 // portalState counts what any POST route could change.
@@ -69,6 +75,9 @@ func portalState(t *testing.T, db *models.DB) string {
 		"SELECT count(*) FROM notifications WHERE read_at IS NOT NULL",
 		"SELECT count(*) FROM users WHERE NOT notify_status OR NOT notify_comments OR notify_digest",
 		"SELECT count(*) FROM jobs WHERE state = 'failed'",
+		"SELECT count(*) FROM api_keys WHERE revoked_at IS NULL",
+		"SELECT count(*) FROM webhooks",
+		"SELECT count(*) FROM webhooks WHERE disabled_at IS NULL",
 	} {
 		fmt.Fprintf(&b, "%s = %d\n", q, dbtest.Count(t, db, q))
 	}
@@ -144,6 +153,23 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 			path := strings.NewReplacer(":cid", ids["{comment}"], ":token", token).Replace(route)
 			if strings.HasPrefix(route, "/admin/boards/") {
 				path = strings.Replace(path, ":id", ids["{board}"], 1)
+			}
+			if strings.HasPrefix(route, "/admin/api/keys/") {
+				key, _, err := models.CreateAPIKey(ctx, db, "Key for "+route+strconv.FormatInt(idea.ID, 10), models.ScopeRead)
+				if err != nil {
+					t.Fatal(err)
+				}
+				path = strings.Replace(path, ":id", strconv.FormatInt(key.ID, 10), 1)
+			}
+			if strings.HasPrefix(route, "/admin/api/webhooks/") {
+				hook, err := models.CreateWebhook(ctx, db, models.NewWebhook{URL: "https://203.0.113.9/" + route, Events: []string{models.HookIdeaCreated}, Actor: admin})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := models.DisableWebhook(ctx, db, hook.ID, "for the enable route"); err != nil {
+					t.Fatal(err)
+				}
+				path = strings.Replace(path, ":id", strconv.FormatInt(hook.ID, 10), 1)
 			}
 			if strings.HasPrefix(route, "/admin/deliveries/") {
 				path = strings.Replace(path, ":id", strconv.FormatInt(job, 10), 1)

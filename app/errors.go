@@ -73,6 +73,9 @@ func (a *App) handleError(c *fiber.Ctx, err error) error {
 	}
 	// A failed handler may have half-written a response; start clean.
 	c.Response().ResetBody()
+	if isAPI(c) {
+		return a.problem(c, status, msg, err)
+	}
 	if wantsJSON(c) || c.Method() != fiber.MethodGet && c.Get(csrfHeader) != "" {
 		return c.Status(status).JSON(fiber.Map{"error": msg, "status": status})
 	}
@@ -94,6 +97,8 @@ func heading(status int) string {
 	switch status {
 	case fiber.StatusNotFound:
 		return "We couldn't find that page"
+	case fiber.StatusUnauthorized:
+		return "We couldn't sign you in"
 	case fiber.StatusForbidden:
 		return "You can't do that here"
 	case fiber.StatusTooManyRequests:

@@ -32,6 +32,7 @@ var defaultRates = map[string]Rate{
 	"comment-ip":   {Max: 300, Window: 10 * time.Minute},
 	"vote-user":    {Max: 300, Window: time.Minute},
 	"vote-ip":      {Max: 3000, Window: time.Minute},
+	"api-key":      {Max: 600, Window: time.Minute},
 }
 
 // sharedRates are the limits counted in the database, across instances.

@@ -21,6 +21,7 @@ func (a *App) registerJobs() {
 	a.queue.handle(models.JobDigest, a.queueDigest)
 	a.queue.handle(models.JobDigestMail, a.mailDigest)
 	a.queue.handle(models.JobCleanup, a.cleanUp)
+	a.queue.handle(models.JobWebhook, a.deliverWebhook)
 }
 
 func (a *App) notifyFollowers(ctx context.Context, j *models.Job) error {

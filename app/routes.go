@@ -50,6 +50,10 @@ func (a *App) routes() {
 	r.Get("/unsubscribe/:token", noCookies, a.showUnsubscribe)
 	r.Post("/unsubscribe/:token", noCookies, a.unsubscribe)
 
+	// The API authenticates each request by its bearer key: no session,
+	// no cookie, and so no CSRF token (see api.go).
+	a.apiRoutes(r)
+
 	r.Use(a.loadUser)
 	r.Use(a.checkCSRF)
 
@@ -93,6 +97,12 @@ func (a *App) routes() {
 	// Admin.
 	r.Get("/admin/deliveries", a.requireAdmin, a.showDeliveries)
 	r.Post("/admin/deliveries/:id/retry", a.requireAdmin, a.retryDelivery)
+	r.Get("/admin/api", a.requireAdmin, a.showAPIAdmin)
+	r.Post("/admin/api/keys", a.requireAdmin, a.createAPIKey)
+	r.Post("/admin/api/keys/:id/revoke", a.requireAdmin, a.revokeAPIKey)
+	r.Post("/admin/api/webhooks", a.requireAdmin, a.createWebhookForm)
+	r.Post("/admin/api/webhooks/:id/delete", a.requireAdmin, a.deleteWebhookForm)
+	r.Post("/admin/api/webhooks/:id/enable", a.requireAdmin, a.enableWebhookForm)
 	r.Get("/admin", a.requireAdmin, a.showAdmin)
 	r.Get("/admin/export", a.requireAdmin, a.exportPortal)
 	r.Post("/admin/boards", a.requireAdmin, a.createBoard)
@@ -104,7 +114,8 @@ func (a *App) routes() {
 	// Sign-in and out. Every sign-in endpoint is limited per client address;
 	// sending a link is also limited per address it is sent to.
 	signinIP := a.limit("signin-ip", a.clientIP)
-	r.Get("/login", a.showLogin)
+	r.Get("/login", a.ssoLogin, a.showLogin)
+	r.Get("/sso", signinIP, a.ssoSignIn) // sign-in from the company's own app (sso.go)
 	r.Post("/login/email", a.requireCSRF, signinIP, a.limit("signin-email", byEmail), a.sendLoginLink)
 	r.Get("/login/email/:token", signinIP, a.useLoginLink) // and HEAD, which spends nothing
 	r.Post("/login/email/:token", a.requireCSRF, signinIP, a.confirmLoginLink)

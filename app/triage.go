@@ -175,7 +175,7 @@ func (a *App) exportVoters(c *fiber.Ctx) error {
 		return err
 	}
 	// The first page is read here, so a failing database is an error page.
-	first, err := models.IdeaVoters(c.UserContext(), a.db, idea.ID, 0, voterPage)
+	first, after, err := models.IdeaVoters(c.UserContext(), a.db, idea.ID, 0, voterPage)
 	if err != nil {
 		return err
 	}
@@ -190,10 +190,10 @@ func (a *App) exportVoters(c *fiber.Ctx) error {
 					return err
 				}
 			}
-			if len(page) < voterPage {
+			if after == 0 {
 				return nil
 			}
-			if page, err = models.IdeaVoters(ctx, a.db, idea.ID, page[len(page)-1].UserID, voterPage); err != nil {
+			if page, after, err = models.IdeaVoters(ctx, a.db, idea.ID, after, voterPage); err != nil {
 				return err
 			}
 		}

@@ -28,6 +28,8 @@ type DB struct {
 	bun *bun.DB
 	pg  bool
 	now func() time.Time
+
+	hooks *hookFlag // whether any webhook is live, cached a moment
 }
 
 // Now is the database's clock, in UTC; tests fix it with SetClock.
@@ -93,7 +95,7 @@ func Open(ctx context.Context, databaseURL string, wait time.Duration, log *slog
 		// connections is plenty for an embedded file.
 		sqldb.SetMaxOpenConns(8)
 		sqldb.SetMaxIdleConns(8)
-		db = &DB{bun: bun.NewDB(sqldb, sqlitedialect.New())}
+		db = &DB{bun: bun.NewDB(sqldb, sqlitedialect.New()), hooks: &hookFlag{}}
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		if _, err := url.Parse(databaseURL); err != nil {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -105,7 +107,7 @@ func Open(ctx context.Context, databaseURL string, wait time.Duration, log *slog
 		sqldb.SetMaxOpenConns(20)
 		sqldb.SetMaxIdleConns(10)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
-		db = &DB{bun: bun.NewDB(sqldb, pgdialect.New()), pg: true}
+		db = &DB{bun: bun.NewDB(sqldb, pgdialect.New()), pg: true, hooks: &hookFlag{}}
 	default:
 		return nil, fmt.Errorf("DATABASE_URL: unknown scheme in %q (want sqlite:PATH or postgres://...)", redact(databaseURL))
 	}

@@ -67,6 +67,13 @@ func recordEvent(ctx context.Context, tx bun.IDB, at time.Time, kind string, ide
 	if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
 		return fmt.Errorf("record %s: %w", kind, err)
 	}
+	if typ := hookType(kind); typ != "" && idea != nil {
+		// Webhooks hear of it from the same queue, committed with it.
+		msg := "evt_" + strconv.FormatInt(ev.ID, 10)
+		if err := queueWebhooks(ctx, tx, at, typ, msg, idea.ID, eventHookData(kind, payload)); err != nil {
+			return err
+		}
+	}
 	if notifies(kind) {
 		// The followers hear of it once the change is committed; the job
 		// is committed with it, so they hear of it even if this process

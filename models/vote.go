@@ -129,6 +129,15 @@ func VoteWith(ctx context.Context, db *DB, ideaID, userID int64, importance stri
 		if err != nil {
 			return fmt.Errorf("count vote: %w", err)
 		}
+		if db.hooksMaybeLive(ctx, tx) {
+			// Votes write no event row; webhooks hear of them directly.
+			// With no live endpoint this costs no query (a cached flag).
+			msg := fmt.Sprintf("vote_%d_%d_%d", ideaID, userID, now.UnixMicro())
+			if err := queueWebhooks(ctx, tx, now, HookVoteCreated, msg, ideaID,
+				map[string]any{"user_id": userID, "votes": res.Votes}); err != nil {
+				return err
+			}
+		}
 		return subscribe(ctx, tx, ideaID, userID, now)
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ type Voter struct {
 	UserID     int64     `bun:"user_id"`
 	Name       string    `bun:"name"`
 	Email      *string   `bun:"email"`
+	ExternalID *string   `bun:"external_id"`
 	Company    string    `bun:"company"`
 	Plan       string    `bun:"plan"`
 	MRRCents   int64     `bun:"mrr_cents"`
@@ -30,18 +31,24 @@ func (v *Voter) EmailAddress() string {
 }
 
 // IdeaVoters returns up to limit voters of the idea after the given user
-// id, in user id order: a range of the votes' key, so an export of any
-// size is read a page at a time. Staff only: callers check.
-func IdeaVoters(ctx context.Context, db *DB, ideaID, afterUserID int64, limit int) ([]Voter, error) {
+// id, in user id order: a range of the votes' key, so a list or an export
+// of any size is read a page at a time. It also returns the id to continue
+// after, or 0 on the last page. Staff only: callers check the idea is
+// visible to them.
+func IdeaVoters(ctx context.Context, db *DB, ideaID, afterUserID int64, limit int) ([]Voter, int64, error) {
 	var vs []Voter
 	err := db.bun.NewSelect().TableExpr("votes AS v").Join("JOIN users AS u ON u.id = v.user_id").
-		ColumnExpr("v.user_id, u.name, u.email, u.company, u.plan, u.mrr_cents, v.importance, v.created_at").
+		ColumnExpr("v.user_id, u.name, u.email, u.external_id, u.company, u.plan, u.mrr_cents, v.importance, v.created_at").
 		Where("v.idea_id = ?", ideaID).Where("v.user_id > ?", afterUserID).
-		OrderExpr("v.user_id").Limit(int64(limit)).Scan(ctx, &vs)
+		OrderExpr("v.user_id").Limit(int64(limit+1)).Scan(ctx, &vs)
 	if err != nil {
-		return nil, fmt.Errorf("voters of idea %d: %w", ideaID, mapErr(err))
+		return nil, 0, fmt.Errorf("voters of idea %d: %w", ideaID, mapErr(err))
 	}
-	return vs, nil
+	if len(vs) > limit {
+		vs = vs[:limit]
+		return vs, vs[limit-1].UserID, nil
+	}
+	return vs, 0, nil
 }
 
 // Asking is who is asking for an idea, for staff: its voters grouped by

@@ -39,6 +39,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"seed", "fill the database with deterministic demo data", runSeed},
 		{"users", "list accounts, set roles, block and unblock", runUsers},
+		{"apikey", "create, list and revoke keys for the API", runAPIKey},
 		{"export", "write the whole portal as one JSON document", runExport},
 		{"import", "load a portal from a Cluetrain export, a Fider backup or a CSV file", runImport},
 		{"backup", "write a consistent copy of a live SQLite database", runBackup},
