@@ -135,7 +135,13 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 	var ideas []Idea
 	for _, sid := range statusIDs {
 		var part []Idea
-		sel := db.bun.NewSelect().Model(&part).Relation("Board").Relation("Status").
+		// A row shows neither the body nor the response: leave the long
+		// text columns in the table.
+		sel := db.bun.NewSelect().Model(&part).
+			Column("id", "board_id", "author_id", "title", "slug", "status_id", "votes_count",
+				"comments_count", "trend_score", "revenue_cents", "critical_count", "merged_into_id",
+				"hidden_at", "created_at", "updated_at", "last_activity_at").
+			Relation("Board").Relation("Status").
 			Where("idea.status_id = ?", sid).
 			Where("idea.hidden_at IS NULL").Where("idea.merged_into_id IS NULL").
 			OrderExpr("idea." + col + " DESC, idea.id DESC").
