@@ -1,8 +1,10 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -38,7 +40,16 @@ func TestSoak(t *testing.T) {
 		dialect = "sqlite"
 	}
 	portal := newDrillPortal(t, dialect, 24, 200)
-	ta := newTestApp(t, portal.db, WithPageCache(defaultCacheBytes, defaultCacheWindow))
+	// As production runs it: the real clock, and the request log thrown
+	// away rather than kept in memory as the other tests keep it.
+	cfg, err := LoadConfig(map[string]string{"BASE_URL": "http://portal.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta, err := New(context.Background(), cfg, portal.db, slog.New(slog.DiscardHandler), WithoutRateLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
