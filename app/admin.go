@@ -254,7 +254,8 @@ func (a *App) changeUser(c *fiber.Ctx, action string, refuse func(target *models
 	if msg := refuse(target); msg != "" {
 		return refused("", msg)
 	}
-	u, err := change(ctx, email)
+	// The change names the admin in the audit log.
+	u, err := change(models.ActingAs(ctx, currentUser(c)), email)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		// An address that is not verified is refused on the address.

@@ -28,19 +28,22 @@ var csrfExempt = map[string]string{
 // {comment} and {board} stand for real ids, {boardslug} for that board's
 // slug.
 var csrfForms = map[string]url.Values{
-	"/ideas":                        {"title": {"Forged idea"}, "body": {"forged"}, "board": {"feature-requests"}},
-	"/ideas/:id/comments":           {"body": {"forged comment"}},
-	"/ideas/:id/comments/:cid/edit": {"body": {"forged edit"}},
-	"/ideas/:id/status":             {"status": {"planned"}, "response": {"forged response"}},
-	"/ideas/:id/merge":              {"into": {"{other}"}},
-	"/roadmap/move":                 {"idea": {"{idea}"}, "status": {"in_progress"}},
-	"/admin/boards":                 {"name": {"Forged board"}, "slug": {"forged"}, "position": {"9"}, "is_private": {"on"}},
-	"/admin/boards/:id":             {"name": {"Renamed"}, "slug": {"renamed"}, "position": {"1"}, "is_private": {"on"}},
-	"/admin/users/role":             {"email": {"target@example.com"}, "role": {"admin"}},
-	"/admin/users/block":            {"email": {"target@example.com"}},
-	"/admin/users/unblock":          {"email": {"blocked@example.com"}},
-	"/login/email":                  {"email": {"forged@example.com"}},
-	"/settings":                     {"notify_digest": {"on"}},
+	"/ideas":                          {"title": {"Forged idea"}, "body": {"forged"}, "board": {"feature-requests"}},
+	"/ideas/:id/comments":             {"body": {"forged comment"}},
+	"/ideas/:id/comments/:cid/edit":   {"body": {"forged edit"}},
+	"/ideas/:id/status":               {"status": {"planned"}, "response": {"forged response"}},
+	"/ideas/:id/merge":                {"into": {"{other}"}},
+	"/roadmap/move":                   {"idea": {"{idea}"}, "status": {"in_progress"}},
+	"/admin/boards":                   {"name": {"Forged board"}, "slug": {"forged"}, "position": {"9"}, "is_private": {"on"}},
+	"/admin/boards/:id":               {"name": {"Renamed"}, "slug": {"renamed"}, "position": {"1"}, "is_private": {"on"}},
+	"/admin/users/role":               {"email": {"target@example.com"}, "role": {"admin"}},
+	"/admin/users/block":              {"email": {"target@example.com"}},
+	"/admin/users/unblock":            {"email": {"blocked@example.com"}},
+	"/login/email":                    {"email": {"forged@example.com"}},
+	"/settings":                       {"notify_digest": {"on"}},
+	"/ideas/:id/report":               {"reason": {"forged report"}},
+	"/ideas/:id/comments/:cid/report": {"reason": {"forged report"}},
+	"/admin/reports/resolve":          {"idea": {"{idea}"}, "action": {"hide"}},
 }
 
 // portalState counts what any POST route could change.
@@ -69,6 +72,8 @@ func portalState(t *testing.T, db *models.DB) string {
 		"SELECT count(*) FROM notifications WHERE read_at IS NOT NULL",
 		"SELECT count(*) FROM users WHERE NOT notify_status OR NOT notify_comments OR notify_digest",
 		"SELECT count(*) FROM jobs WHERE state = 'failed'",
+		"SELECT count(*) FROM reports",
+		"SELECT count(*) FROM ideas WHERE moderation <> ''",
 	} {
 		fmt.Fprintf(&b, "%s = %d\n", q, dbtest.Count(t, db, q))
 	}
@@ -113,6 +118,11 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 			}
 			// Fresh things for each route, so that no route's success
 			// below hides what another does.
+			// A route that turned approval on must not hide the next
+			// route's fresh idea.
+			if _, err := db.Bun().NewDelete().Table("settings").Where("key = 'site_approval'").Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
 			idea, err := models.CreateIdea(ctx, db, models.NewIdea{Author: member, Board: "feature-requests", Title: "Target of " + route})
 			if err != nil {
 				t.Fatal(err)
@@ -123,6 +133,9 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 			}
 			comment, err := models.CreateComment(ctx, db, models.NewComment{IdeaID: idea.ID, Author: member, Body: "A comment"})
 			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := models.ReportThing(ctx, db, idea.ID, 0, admin, "A report to resolve"); err != nil {
 				t.Fatal(err)
 			}
 			board, err := models.CreateBoard(ctx, db, models.BoardInput{Name: "Board for " + route, Slug: fmt.Sprintf("board-%d", idea.ID), Position: "5"}, admin)

@@ -26,6 +26,7 @@ var defaultRates = map[string]Rate{
 	"comment-ip":   {Max: 300, Window: 10 * time.Minute},
 	"vote-user":    {Max: 300, Window: time.Minute},
 	"vote-ip":      {Max: 3000, Window: time.Minute},
+	"report-user":  {Max: 20, Window: time.Hour},
 }
 
 // Option adjusts an App at construction (tests use these).

@@ -62,6 +62,9 @@ func (a *App) routes() {
 	r.Post("/ideas/:id/comments", chain(a.requireWriter, commentLimits, a.createComment)...)
 	r.Post("/ideas/:id/comments/:cid/edit", chain(a.requireWriter, commentLimits, a.updateComment)...)
 	r.Post("/ideas/:id/comments/:cid/hide", a.requireStaff, a.hideComment)
+	reportLimit := a.limit("report-user", byUser)
+	r.Post("/ideas/:id/report", a.requireWriter, reportLimit, a.reportIdea)
+	r.Post("/ideas/:id/comments/:cid/report", a.requireWriter, reportLimit, a.reportComment)
 	r.Post("/ideas/:id/subscribe", a.requireUser, a.subscribeIdea)
 	r.Post("/ideas/:id/unsubscribe", a.requireUser, a.unsubscribeIdea)
 
@@ -80,6 +83,13 @@ func (a *App) routes() {
 	r.Post("/notifications/read", a.requireUser, a.markNotificationsRead)
 	r.Get("/settings", a.requireUser, a.showSettings)
 	r.Post("/settings", a.requireUser, a.saveSettings)
+
+	// Moderation: the queue is staff work, the audit log is for admins.
+	r.Get("/admin/queue", a.requireStaff, a.showQueue)
+	r.Post("/ideas/:id/approve", a.requireStaff, a.approveIdea)
+	r.Post("/ideas/:id/decline", a.requireStaff, a.declineIdea)
+	r.Post("/admin/reports/resolve", a.requireStaff, a.resolveReports)
+	r.Get("/admin/audit", a.requireAdmin, a.showAudit)
 
 	// Admin.
 	r.Get("/admin/deliveries", a.requireAdmin, a.showDeliveries)

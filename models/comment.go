@@ -167,27 +167,7 @@ func HideComment(ctx context.Context, db *DB, ideaID, commentID int64, staff *Us
 		return fmt.Errorf("hide comment %d: %w", commentID, ErrForbidden)
 	}
 	err := db.inTx(ctx, func(tx bun.Tx) error {
-		c, idea, err := commentOf(ctx, tx, ideaID, commentID)
-		if err != nil {
-			return err
-		}
-		if c.HiddenAt != nil {
-			return nil
-		}
-		now := db.Now()
-		r, err := tx.NewUpdate().Model((*Comment)(nil)).Set("hidden_at = ?", now).
-			Where("id = ?", commentID).Where("hidden_at IS NULL").Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("hide: %w", err)
-		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			return nil
-		}
-		if _, err := tx.NewUpdate().Table("ideas").Set("comments_count = comments_count - 1").
-			Where("id = ?", ideaID).Exec(ctx); err != nil {
-			return fmt.Errorf("uncount comment: %w", err)
-		}
-		return recordEvent(ctx, tx, now, EventCommentHidden, idea, staff.ID, CommentPayload{CommentID: commentID})
+		return hideCommentTx(ctx, tx, db.Now(), ideaID, commentID, staff)
 	})
 	if err != nil {
 		return fmt.Errorf("hide comment %d: %w", commentID, err)
@@ -208,4 +188,28 @@ func IdeaComments(ctx context.Context, db *DB, ideaID int64, viewer *User) ([]Co
 		return nil, fmt.Errorf("comments of idea %d: %w", ideaID, mapErr(err))
 	}
 	return cs, nil
+}
+
+// hideCommentTx is the body of HideComment, shared by the report queue.
+func hideCommentTx(ctx context.Context, tx bun.Tx, now time.Time, ideaID, commentID int64, staff *User) error {
+	c, idea, err := commentOf(ctx, tx, ideaID, commentID)
+	if err != nil {
+		return err
+	}
+	if c.HiddenAt != nil {
+		return nil
+	}
+	r, err := tx.NewUpdate().Model((*Comment)(nil)).Set("hidden_at = ?", now).
+		Where("id = ?", commentID).Where("hidden_at IS NULL").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("hide: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return nil
+	}
+	if _, err := tx.NewUpdate().Table("ideas").Set("comments_count = comments_count - 1").
+		Where("id = ?", ideaID).Exec(ctx); err != nil {
+		return fmt.Errorf("uncount comment: %w", err)
+	}
+	return recordEvent(ctx, tx, now, EventCommentHidden, idea, staff.ID, CommentPayload{CommentID: commentID})
 }
