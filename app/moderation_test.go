@@ -428,3 +428,42 @@ func TestAuditLog(t *testing.T) {
 		wantStatus(t, admin.get("/admin/audit?actor=abc"), http.StatusNotFound)
 	})
 }
+
+// Approving an idea tells its author: a notification, and a mail that
+// names the idea and the staff member who approved it.
+func TestApprovalNotifiesTheAuthor(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		ta := newTestApp(t, db)
+		cast := dbtest.People(t, db)
+		setApproval(t, db, models.ApprovalAll)
+		idea := dbtest.PostIdea(t, db, cast.Ann, "Offline mode", "")
+		if _, err := models.ApproveIdea(ctx, db, idea.ID, cast.Staff); err != nil {
+			t.Fatal(err)
+		}
+		evs := dbtest.Events(t, db, models.EventIdeaApproved, idea.ID)
+		if len(evs) != 1 {
+			t.Fatalf("approval events = %d, want 1", len(evs))
+		}
+		n, err := models.NotifyFollowers(ctx, db, evs[0].ID)
+		if err != nil || n != 1 {
+			t.Fatalf("notified %d (%v), want the author alone", n, err)
+		}
+		ann := ta.client()
+		ann.signInAs(cast.Ann)
+		if b := wantStatus(t, ann.get("/notifications"), http.StatusOK); !strings.Contains(b, "approved") || !strings.Contains(b, "Offline mode") {
+			t.Errorf("the author's notifications lack the approval: %s", excerptOf(b))
+		}
+		m, err := models.MailFor(ctx, db, evs[0].ID, cast.Ann.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := ta.notificationMessage(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg.Subject != "“Offline mode” is published" || !strings.Contains(msg.Text, "Sam Staff approved “Offline mode”") {
+			t.Errorf("mail %q:\n%s", msg.Subject, msg.Text)
+		}
+	})
+}

@@ -105,6 +105,8 @@ func (a *App) notificationMessage(m *models.Mailing) (mail.Message, error) {
 	case models.EventMerged:
 		subject = fmt.Sprintf("“%s” was merged into “%s”", m.Merged.Title, m.Idea.Title)
 		e.Why = "You're getting this because you followed the merged idea; you now follow this one instead."
+	case models.EventIdeaApproved:
+		subject = fmt.Sprintf("“%s” is published", m.Idea.Title)
 	}
 	e.QuoteText = markdown.PlainText(string(e.Quote))
 	text, html, err := a.emails.render("notification", e)
