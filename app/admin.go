@@ -63,7 +63,9 @@ type adminView struct {
 	email       string
 	people      string
 	peopleError bool
-	peopleField string // the field the refusal is about: "email" or ""
+	peopleField string        // the field the refusal is about: "email" or ""
+	settings    *settingsForm // the settings form as refused
+	status      *statusForm   // a status form as refused (new, edit or merge)
 }
 
 // adminRoles are the roles an admin may give, as the form offers them.
@@ -125,6 +127,15 @@ func (a *App) renderAdmin(c *fiber.Ctx, status int, v adminView) error {
 			return err
 		}
 	}
+	site, err := a.site(ctx)
+	if err != nil {
+		return err
+	}
+	settings := settingsFormOf(site)
+	if v.settings != nil {
+		settings = *v.settings
+	}
+	statusRows, newStatus := a.statusForms(c, statuses, v.status)
 	return a.render(c, status, "admin", fiber.Map{
 		"Title":         "Admin",
 		"Boards":        rows,
@@ -138,6 +149,12 @@ func (a *App) renderAdmin(c *fiber.Ctx, status int, v adminView) error {
 		"PeopleField":   v.peopleField,
 		"Roles":         adminRoles,
 		"Statuses":      statuses,
+		"StatusRows":    statusRows,
+		"NewStatus":     newStatus,
+		"Categories":    statusCategories,
+		"Settings":      settings,
+		"Saved":         c.Query("saved"),
+		"Merged":        c.Query("merged"),
 	})
 }
 

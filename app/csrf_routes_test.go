@@ -44,6 +44,10 @@ var csrfForms = map[string]url.Values{
 	"/ideas/:id/report":               {"reason": {"forged report"}},
 	"/ideas/:id/comments/:cid/report": {"reason": {"forged report"}},
 	"/admin/reports/resolve":          {"idea": {"{idea}"}, "action": {"hide"}},
+	"/admin/settings":                 {"name": {"Forged portal"}, "approval": {"all"}, "private": {"on"}},
+	"/admin/statuses":                 {"name": {"Forged status"}, "color": {"#123456"}, "category": {"open"}},
+	"/admin/statuses/:slug":           {"name": {"Forged name"}, "color": {"#123456"}, "category": {"open"}},
+	"/admin/statuses/:slug/merge":     {"into": {"planned"}},
 }
 
 // portalState counts what any POST route could change.
@@ -74,6 +78,9 @@ func portalState(t *testing.T, db *models.DB) string {
 		"SELECT count(*) FROM jobs WHERE state = 'failed'",
 		"SELECT count(*) FROM reports",
 		"SELECT count(*) FROM ideas WHERE moderation <> ''",
+		"SELECT count(*) FROM settings",
+		"SELECT count(*) FROM statuses",
+		"SELECT count(*) FROM statuses WHERE name LIKE 'Forged%'",
 	} {
 		fmt.Fprintf(&b, "%s = %d\n", q, dbtest.Count(t, db, q))
 	}
@@ -162,6 +169,7 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 				path = strings.Replace(path, ":id", strconv.FormatInt(job, 10), 1)
 			}
 			path = strings.Replace(path, ":id", ids["{idea}"], 1)
+			path = strings.Replace(path, ":slug", "under_review", 1) // a status
 			if strings.Contains(path, ":") {
 				t.Fatalf("%s: no id for the parameter in %s", route, path)
 			}

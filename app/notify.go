@@ -79,7 +79,7 @@ type notificationEmail struct {
 
 func (a *App) notificationMessage(m *models.Mailing) (mail.Message, error) {
 	e := notificationEmail{
-		Site: a.cfg.Base.Host, BaseURL: a.cfg.BaseURL, Kind: m.Event.Kind,
+		Site: a.siteLabel(context.Background()), BaseURL: a.cfg.BaseURL, Kind: m.Event.Kind,
 		Name: m.Recipient.Name, Actor: m.Actor, Idea: m.Idea, Merged: m.Merged,
 		IdeaURL:     a.cfg.URL(ideaPath(m.Idea.ID, m.Idea.Slug)),
 		Unsubscribe: a.cfg.URL("/unsubscribe/" + a.unsubscribeToken(m.Recipient.ID, m.Idea.ID)),
@@ -161,7 +161,7 @@ func (a *App) mailDigest(ctx context.Context, j *models.Job) error {
 		return err
 	}
 	e := digestEmail{
-		Site: a.cfg.Base.Host, BaseURL: a.cfg.BaseURL, Name: d.Recipient.Name,
+		Site: a.siteLabel(ctx), BaseURL: a.cfg.BaseURL, Name: d.Recipient.Name,
 		Day: args.Day.Add(-24 * time.Hour).Format("Monday 2 January"), More: d.More,
 		Unsubscribe: a.cfg.URL("/unsubscribe/" + a.unsubscribeToken(d.Recipient.ID, 0)),
 		SettingsURL: a.cfg.URL("/settings"),

@@ -19,6 +19,7 @@ func (a *App) routes() {
 	r.Use(requestID())
 	r.Use(a.logRequests)
 	r.Use(a.securityHeaders())
+	r.Use(a.limitBodies)
 	// Pages are compressed afresh on every request, so at the fastest
 	// level: on the home page brotli's default level took three times as
 	// long (about 0.3 ms) to save a few hundred bytes of some four thousand.
@@ -30,13 +31,16 @@ func (a *App) routes() {
 	r.Get("/robots.txt", a.showRobots)
 	r.Get("/sitemap.xml", a.showSitemap)
 	r.Get("/static/:file", a.serveAsset)
+	r.Get("/site.css", a.showSiteCSS)
+	r.Get("/logo/:hash", a.showLogo)
 
 	// Feeds are shared documents: they never read or slide a session and
 	// never set a cookie, not even on an error page. Registered here, they
 	// also come before the idea page routes they would otherwise match.
-	r.Get("/feeds/:feed.:format", noCookies, a.showFeed)
-	r.Get("/boards/:slug/feed.:format", noCookies, a.showBoardFeed)
-	r.Get("/ideas/:id/feed.:format", noCookies, a.showIdeaFeed)
+	// A private portal's feeds are closed to them all.
+	r.Get("/feeds/:feed.:format", noCookies, a.privateFeeds, a.showFeed)
+	r.Get("/boards/:slug/feed.:format", noCookies, a.privateFeeds, a.showBoardFeed)
+	r.Get("/ideas/:id/feed.:format", noCookies, a.privateFeeds, a.showIdeaFeed)
 
 	// One-click unsubscribe comes from mail providers, with no cookie and
 	// no CSRF token: the signed link is the authority (see unsubscribe.go).
@@ -44,6 +48,7 @@ func (a *App) routes() {
 	r.Post("/unsubscribe/:token", noCookies, a.unsubscribe)
 
 	r.Use(a.loadUser)
+	r.Use(a.gatePortal)
 	r.Use(a.checkCSRF)
 
 	// Ideas. Each abuse limit is built once, so a limit shared by two
@@ -101,6 +106,10 @@ func (a *App) routes() {
 	r.Post("/admin/users/role", a.requireAdmin, a.setUserRole)
 	r.Post("/admin/users/block", a.requireAdmin, a.blockUser)
 	r.Post("/admin/users/unblock", a.requireAdmin, a.unblockUser)
+	r.Post("/admin/settings", a.requireAdmin, a.saveSiteSettings)
+	r.Post("/admin/statuses", a.requireAdmin, a.addStatus)
+	r.Post("/admin/statuses/:slug", a.requireAdmin, a.editStatus)
+	r.Post("/admin/statuses/:slug/merge", a.requireAdmin, a.mergeStatus)
 
 	// Sign-in and out. Every sign-in endpoint is limited per client address;
 	// sending a link is also limited per address it is sent to.

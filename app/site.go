@@ -26,14 +26,23 @@ func (a *App) showHealth(c *fiber.Ctx) error {
 }
 
 func (a *App) showRobots(c *fiber.Ctx) error {
+	site, err := a.site(c.UserContext())
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
 	b.WriteString("User-agent: *\n")
+	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+	if site.Private {
+		// A private portal has nothing for crawlers.
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		return c.SendString(b.String() + "Disallow: /\n")
+	}
 	for _, p := range []string{"/login", "/auth/", "/ideas/new", "/triage", "/admin", "/ideas/similar"} {
 		b.WriteString("Disallow: " + p + "\n")
 	}
 	b.WriteString("\nSitemap: " + a.cfg.URL("/sitemap.xml") + "\n")
-	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.SendString(b.String())
 }
 
@@ -48,15 +57,23 @@ type sitemapSet struct {
 	URLs    []sitemapURL `xml:"url"`
 }
 
-// showSitemap lists the public pages and every public idea.
+// showSitemap lists the public pages and every public idea; a private
+// portal's is empty.
 func (a *App) showSitemap(c *fiber.Ctx) error {
-	links, err := models.PublicIdeaLinks(c.UserContext(), a.db, 50000-3)
+	site, err := a.site(c.UserContext())
 	if err != nil {
 		return err
 	}
 	set := sitemapSet{NS: "http://www.sitemaps.org/schemas/sitemap/0.9"}
-	for _, p := range []string{"/", "/roadmap", "/changelog"} {
-		set.URLs = append(set.URLs, sitemapURL{Loc: a.cfg.URL(p)})
+	var links []models.IdeaLink
+	if !site.Private {
+		links, err = models.PublicIdeaLinks(c.UserContext(), a.db, 50000-3)
+		if err != nil {
+			return err
+		}
+		for _, p := range []string{"/", "/roadmap", "/changelog"} {
+			set.URLs = append(set.URLs, sitemapURL{Loc: a.cfg.URL(p)})
+		}
 	}
 	for _, l := range links {
 		set.URLs = append(set.URLs, sitemapURL{Loc: a.cfg.URL(ideaPath(l.ID, l.Slug)), LastMod: l.UpdatedAt.UTC().Format(time.RFC3339)})
@@ -66,6 +83,6 @@ func (a *App) showSitemap(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationXMLCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "public, max-age=600")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.Send(append([]byte(xml.Header), out...))
 }
