@@ -133,8 +133,8 @@ func (a *App) gatePortal(c *fiber.Ctx) error {
 		return c.Redirect("/login?next="+url.QueryEscape(a.signInReturn(c)), fiber.StatusSeeOther)
 	}
 	if !u.IsStaff() && !(u.EmailVerified && u.Email != nil && s.DomainAllowed(*u.Email)) {
-		return fiber.NewError(fiber.StatusForbidden, "This portal is open only to people of "+strings.Join(s.AllowedDomains, ", ")+
-			". Sign in with an address there, or ask the portal's admins to let you in.")
+		return fiber.NewError(fiber.StatusForbidden, "This portal is open only to people of "+strings.Join(s.Domains(), ", ")+
+			" and those its admins invite. Sign in with an address there, or ask the portal's admins to invite you.")
 	}
 	return c.Next()
 }

@@ -316,6 +316,8 @@ func TestPrivatePortal(t *testing.T) {
 		inside := dbtest.User(t, db, "Ina", "ina@acme.example", models.RoleMember)
 		outside := dbtest.User(t, db, "Otto", "otto@other.example", models.RoleMember)
 		staff := dbtest.User(t, db, "Sam", "sam@contractor.example", models.RoleStaff)
+		guest := dbtest.User(t, db, "Gus", "Gus@Partner.example", models.RoleMember)
+		neighbour := dbtest.User(t, db, "Nel", "nel@partner.example", models.RoleMember)
 		idea, err := models.CreateIdea(ctx, db, models.NewIdea{Author: inside, Board: "feature-requests", Title: "Quokka private plans", Body: "Secret quokka"})
 		if err != nil {
 			t.Fatal(err)
@@ -324,7 +326,7 @@ func TestPrivatePortal(t *testing.T) {
 		a.signInAs(admin)
 		f := settingsForm_("Acme inside", "")
 		f.Set("private", "on")
-		f.Set("allowed_domains", "acme.example, @ACME.example")
+		f.Set("allowed_domains", "acme.example, @ACME.example gus@partner.example")
 		if resp := a.post("/admin/settings", f); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("save: %d\n%s", resp.StatusCode, excerptOf(body(t, resp)))
 		}
@@ -366,7 +368,8 @@ func TestPrivatePortal(t *testing.T) {
 		for _, tc := range []struct {
 			who  *models.User
 			want int
-		}{{inside, http.StatusOK}, {outside, http.StatusForbidden}, {staff, http.StatusOK}, {admin, http.StatusOK}} {
+		}{{inside, http.StatusOK}, {outside, http.StatusForbidden}, {staff, http.StatusOK}, {admin, http.StatusOK},
+			{guest, http.StatusOK}, {neighbour, http.StatusForbidden}} {
 			c := ta.client()
 			c.signInAs(tc.who)
 			for _, p := range []string{"/", ideaPath(idea.ID, idea.Slug), "/roadmap", "/?q=quokka"} {
@@ -375,7 +378,7 @@ func TestPrivatePortal(t *testing.T) {
 				if resp.StatusCode != tc.want {
 					t.Errorf("%s GET %s: %d, want %d", tc.who.Name, p, resp.StatusCode, tc.want)
 				}
-				if tc.want == http.StatusForbidden && (!strings.Contains(b, "open only to people of acme.example") || strings.Contains(strings.ToLower(b), "quokka")) {
+				if tc.want == http.StatusForbidden && (!strings.Contains(b, "open only to people of acme.example and those its admins invite") || strings.Contains(strings.ToLower(b), "quokka")) {
 					t.Errorf("%s GET %s: the 403 does not explain, or leaks:\n%s", tc.who.Name, p, excerptOf(b))
 				}
 			}

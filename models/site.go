@@ -23,7 +23,7 @@ type Site struct {
 	Accent         string // "#rrggbb", or "" for the built-in colours
 	Approval       string // ApprovalNever, ApprovalNew or ApprovalAll
 	Private        bool
-	AllowedDomains []string // lower case; empty lets any address join
+	AllowedDomains []string // lower case domains, and invited addresses; empty lets anyone join
 	LogoHash       string   // "" for the built-in logo
 }
 
@@ -38,22 +38,35 @@ const (
 )
 
 // DomainAllowed reports whether a person with the address may join a
-// private portal: any address when no domains are listed.
+// private portal: any address when none are listed, else one of a listed
+// domain or an address invited by name.
 func (s *Site) DomainAllowed(email string) bool {
 	if len(s.AllowedDomains) == 0 {
 		return true
 	}
+	email = strings.ToLower(strings.TrimSpace(email))
 	at := strings.LastIndexByte(email, '@')
 	if at < 0 {
 		return false
 	}
-	d := strings.ToLower(email[at+1:])
+	d := email[at+1:]
 	for _, a := range s.AllowedDomains {
-		if d == a {
+		if d == a || email == a {
 			return true
 		}
 	}
 	return false
+}
+
+// Domains are the allowed domains, without the invited addresses.
+func (s *Site) Domains() []string {
+	var ds []string
+	for _, a := range s.AllowedDomains {
+		if !strings.Contains(a, "@") {
+			ds = append(ds, a)
+		}
+	}
+	return ds
 }
 
 // LoadSite reads the settings; those never set have their defaults.
@@ -143,12 +156,23 @@ func SaveSite(ctx context.Context, db *DB, in SiteInput, admin *User) (*Site, er
 	default:
 		v.Add("private", "Choose on or off.")
 	}
+	seen := map[string]bool{}
 	for _, d := range strings.FieldsFunc(strings.ToLower(in.AllowedDomains), func(r rune) bool {
 		return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t'
 	}) {
 		d = strings.TrimPrefix(d, "@")
-		if !validDomain(d) {
-			v.Add("allowed_domains", fmt.Sprintf("%q is not a domain name such as example.com.", d))
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if at := strings.LastIndexByte(d, '@'); at > 0 {
+			// An invited address.
+			if !validDomain(d[at+1:]) || strings.ContainsAny(d[:at], "@<>\"") {
+				v.Add("allowed_domains", fmt.Sprintf("%q is not an email address such as ann@example.com.", d))
+				continue
+			}
+		} else if !validDomain(d) {
+			v.Add("allowed_domains", fmt.Sprintf("%q is not a domain name such as example.com, nor an address.", d))
 			continue
 		}
 		next.AllowedDomains = append(next.AllowedDomains, d)
