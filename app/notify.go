@@ -62,6 +62,7 @@ func (a *App) mailNotification(ctx context.Context, j *models.Job) error {
 // notificationEmail is what the notification templates are given.
 type notificationEmail struct {
 	Site        string
+	Accent      string
 	BaseURL     string
 	Kind        string
 	Name        string // the recipient's
@@ -79,7 +80,7 @@ type notificationEmail struct {
 
 func (a *App) notificationMessage(m *models.Mailing) (mail.Message, error) {
 	e := notificationEmail{
-		Site: a.siteLabel(context.Background()), BaseURL: a.cfg.BaseURL, Kind: m.Event.Kind,
+		Site: a.siteLabel(context.Background()), Accent: a.mailAccent(context.Background()), BaseURL: a.cfg.BaseURL, Kind: m.Event.Kind,
 		Name: m.Recipient.Name, Actor: m.Actor, Idea: m.Idea, Merged: m.Merged,
 		IdeaURL:     a.cfg.URL(ideaPath(m.Idea.ID, m.Idea.Slug)),
 		Unsubscribe: a.cfg.URL("/unsubscribe/" + a.unsubscribeToken(m.Recipient.ID, m.Idea.ID)),
@@ -137,6 +138,7 @@ func (a *App) queueDigest(ctx context.Context, j *models.Job) error {
 // digestEmail is what the digest templates are given.
 type digestEmail struct {
 	Site, BaseURL, Name string
+	Accent              string
 	Day                 string
 	Ideas               []digestIdea
 	More                bool
@@ -161,7 +163,7 @@ func (a *App) mailDigest(ctx context.Context, j *models.Job) error {
 		return err
 	}
 	e := digestEmail{
-		Site: a.siteLabel(ctx), BaseURL: a.cfg.BaseURL, Name: d.Recipient.Name,
+		Site: a.siteLabel(ctx), Accent: a.mailAccent(ctx), BaseURL: a.cfg.BaseURL, Name: d.Recipient.Name,
 		Day: args.Day.Add(-24 * time.Hour).Format("Monday 2 January"), More: d.More,
 		Unsubscribe: a.cfg.URL("/unsubscribe/" + a.unsubscribeToken(d.Recipient.ID, 0)),
 		SettingsURL: a.cfg.URL("/settings"),

@@ -65,6 +65,15 @@ func (a *App) siteLabel(ctx context.Context) string {
 	return a.cfg.Base.Host
 }
 
+// mailAccent is the colour of links and buttons in mail: the accent, which
+// white text reads on, or the built-in one. Mail has no dark mode of ours.
+func (a *App) mailAccent(ctx context.Context) string {
+	if s := a.siteOrDefault(ctx); s.Accent != "" {
+		return s.Accent
+	}
+	return "#4f46e5"
+}
+
 // forgetSite drops the cached settings after a change.
 func (a *App) forgetSite() {
 	a.siteCache.mu.Lock()

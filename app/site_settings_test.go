@@ -139,6 +139,15 @@ func TestSiteSettingsBrandThePortal(t *testing.T) {
 			resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
 			t.Errorf("site.css:\n%s\n%v", css, resp.Header)
 		}
+		// Mail names the portal and wears its colour.
+		_, html, err := ta.emails.render("login_link", map[string]any{"Link": "http://portal.test/x", "Site": ta.siteLabel(context.Background()),
+			"Accent": ta.mailAccent(context.Background()), "BaseURL": "http://portal.test", "Minutes": 15})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(html, "Sign in to Acme Ideas") || !strings.Contains(html, "background:#1d4ed8;color:#ffffff") {
+			t.Errorf("the sign-in mail is not branded:\n%s", html)
+		}
 		// Feeds' titles name the portal, and a new name is a new version.
 		oldTag := visitor.get("/feeds/ideas.atom").Header.Get("ETag")
 		resp = visitor.get("/feeds/ideas.atom")
