@@ -78,6 +78,7 @@ func portalState(t *testing.T, db *models.DB) string {
 		"SELECT count(*) FROM jobs WHERE state = 'failed'",
 		"SELECT count(*) FROM reports",
 		"SELECT count(*) FROM ideas WHERE moderation <> ''",
+		"SELECT count(*) FROM comments WHERE moderation <> ''",
 		"SELECT count(*) FROM settings",
 		"SELECT count(*) FROM statuses",
 		"SELECT count(*) FROM statuses WHERE name LIKE 'Forged%'",

@@ -40,10 +40,16 @@ func (a *App) showQueue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	comments, commentIdeas, err := models.PendingComments(ctx, a.db, queueLimit)
+	if err != nil {
+		return err
+	}
 	return a.render(c, fiber.StatusOK, "admin_queue", fiber.Map{
-		"Title":   "Moderation queue",
-		"Pending": pending,
-		"Reports": reports,
+		"Title":        "Moderation queue",
+		"Pending":      pending,
+		"Reports":      reports,
+		"Comments":     comments,
+		"CommentIdeas": commentIdeas,
 	})
 }
 
@@ -72,6 +78,36 @@ func (a *App) moderate(c *fiber.Ctx, approve bool) error {
 		return c.JSON(fiber.Map{"id": idea.ID, "approved": approve, "moderation": idea.Moderation})
 	}
 	return a.goBack(c, "/admin/queue")
+}
+
+// approveComment shows and counts a comment that waited for approval.
+func (a *App) approveComment(c *fiber.Ctx) error { return a.moderateComment(c, true) }
+
+// declineComment keeps a comment that waited for approval hidden for good.
+func (a *App) declineComment(c *fiber.Ctx) error { return a.moderateComment(c, false) }
+
+func (a *App) moderateComment(c *fiber.Ctx, approve bool) error {
+	ctx, user := c.UserContext(), currentUser(c)
+	idea, err := a.visibleIdea(c)
+	if err != nil {
+		return err
+	}
+	cid, err := parseID(c.Params("cid"))
+	if err != nil {
+		return err
+	}
+	decide := models.DeclineComment
+	if approve {
+		decide = models.ApproveComment
+	}
+	if err := decide(ctx, a.db, idea.ID, cid, user); err != nil {
+		return staffRefusal(err)
+	}
+	a.log.Info("comment moderated", "idea", idea.ID, "comment", cid, "approved", approve, "user", user.ID)
+	if wantsJSON(c) {
+		return c.JSON(fiber.Map{"id": cid, "approved": approve})
+	}
+	return a.goBack(c, "/admin/queue#comments")
 }
 
 // reportIdea records the signed-in person's report of an idea.
@@ -172,6 +208,8 @@ var auditKindLabels = map[string]string{
 	models.EventStatusCreated:   "Status created",
 	models.EventStatusUpdated:   "Status changed",
 	models.EventStatusMerged:    "Status merged",
+	models.EventCommentApproved: "Comment approved",
+	models.EventCommentDeclined: "Comment declined",
 }
 
 // showAudit lists staff and admin actions, newest first, filtered by

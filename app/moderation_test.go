@@ -467,3 +467,83 @@ func TestApprovalNotifiesTheAuthor(t *testing.T) {
 		}
 	})
 }
+
+// A comment that waits for approval is seen by its author (marked) and
+// staff only: not on the idea page for others, not in its count, timeline
+// or any feed, and nobody is told of it. Approving it shows and counts it
+// and tells the followers; declining keeps it hidden.
+func TestPendingCommentSeenByAuthorAndStaffOnly(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		ta := newTestApp(t, db)
+		cast := dbtest.People(t, db)
+		idea := dbtest.PostIdea(t, db, cast.Ann, "Dark mode", "")
+		setApproval(t, db, models.ApprovalAll)
+		bob, ann, staff, visitor := ta.client(), ta.client(), ta.client(), ta.client()
+		bob.signInAs(cast.Bob)
+		ann.signInAs(cast.Ann)
+		staff.signInAs(cast.Staff)
+		page := ideaPath(idea.ID, idea.Slug)
+		post := func(text string) int64 {
+			t.Helper()
+			wantStatus(t, bob.post(page[:strings.LastIndex(page, "/")]+"/comments", url.Values{"body": {text}}), http.StatusSeeOther)
+			var c models.Comment
+			if err := db.Bun().NewSelect().Model(&c).Where("body = ?", text).Scan(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if c.Moderation != models.ModerationPending || c.HiddenAt == nil {
+				t.Fatalf("comment %q: moderation %q hidden %v", text, c.Moderation, c.HiddenAt)
+			}
+			return c.ID
+		}
+		first, second := post("Xylohidden first"), post("Xylohidden second")
+		if got := dbtest.Reload(t, db, idea.ID).CommentsCount; got != 0 {
+			t.Errorf("comments_count with two waiting = %d, want 0", got)
+		}
+		if n := len(dbtest.Events(t, db, models.EventCommented, idea.ID)); n != 0 {
+			t.Errorf("comment events while waiting = %d, want 0", n)
+		}
+		feeds := []string{fmt.Sprintf("/ideas/%d/feed.atom", idea.ID), "/feeds/ideas.atom", "/boards/" + dbtest.DefaultBoard + "/feed.json"}
+		for who, c := range map[string]*client{"visitor": visitor, "member": ann} {
+			for _, p := range append([]string{page}, feeds...) {
+				if b := strings.ToLower(wantStatus(t, c.get(p), http.StatusOK)); strings.Contains(b, markHidden) {
+					t.Errorf("%s GET %s shows a waiting comment", who, p)
+				}
+			}
+		}
+		if b := wantStatus(t, bob.get(page), http.StatusOK); !strings.Contains(b, "Xylohidden first") || !strings.Contains(b, "waiting for approval") {
+			t.Errorf("the author does not see the waiting comment: %s", excerptOf(b))
+		}
+		if b := wantStatus(t, staff.get("/admin/queue"), http.StatusOK); !strings.Contains(b, "Xylohidden second") || !strings.Contains(b, fmt.Sprintf("/comments/%d/approve", first)) {
+			t.Errorf("the queue lacks the waiting comments: %s", excerptOf(b))
+		}
+
+		wantStatus(t, ann.post(fmt.Sprintf("/ideas/%d/comments/%d/approve", idea.ID, first), nil), http.StatusForbidden)
+		wantStatus(t, staff.post(fmt.Sprintf("/ideas/%d/comments/%d/approve", idea.ID, first), nil), http.StatusSeeOther)
+		wantStatus(t, staff.post(fmt.Sprintf("/ideas/%d/comments/%d/decline", idea.ID, second), nil), http.StatusSeeOther)
+		wantStatus(t, staff.post(fmt.Sprintf("/ideas/%d/comments/%d/approve", idea.ID, first), nil), http.StatusConflict)
+
+		if got := dbtest.Reload(t, db, idea.ID).CommentsCount; got != 1 {
+			t.Errorf("comments_count after one approval = %d, want 1", got)
+		}
+		b := strings.ToLower(wantStatus(t, visitor.get(page), http.StatusOK))
+		if !strings.Contains(b, "xylohidden first") || strings.Contains(b, "xylohidden second") {
+			t.Error("after the decisions the visitor should read the approved comment only")
+		}
+		if b := strings.ToLower(wantStatus(t, visitor.get(feeds[0]), http.StatusOK)); !strings.Contains(b, "xylohidden first") || strings.Contains(b, "xylohidden second") {
+			t.Error("the idea's feed should carry the approved comment only")
+		}
+		evs := dbtest.Events(t, db, models.EventCommented, idea.ID)
+		if len(evs) != 1 || evs[0].ActorID == nil || *evs[0].ActorID != cast.Bob.ID {
+			t.Fatalf("comment events after approval: %+v", evs)
+		}
+		if n, err := models.NotifyFollowers(ctx, db, evs[0].ID); err != nil || n != 1 {
+			t.Errorf("the approved comment notified %d (%v), want the idea's author", n, err)
+		}
+		for kind, want := range map[string]int{models.EventCommentApproved: 1, models.EventCommentDeclined: 1} {
+			if n := len(dbtest.Events(t, db, kind, idea.ID)); n != want {
+				t.Errorf("%s events = %d, want %d", kind, n, want)
+			}
+		}
+	})
+}

@@ -93,6 +93,8 @@ func (a *App) routes() {
 	r.Get("/admin/queue", a.requireStaff, a.showQueue)
 	r.Post("/ideas/:id/approve", a.requireStaff, a.approveIdea)
 	r.Post("/ideas/:id/decline", a.requireStaff, a.declineIdea)
+	r.Post("/ideas/:id/comments/:cid/approve", a.requireStaff, a.approveComment)
+	r.Post("/ideas/:id/comments/:cid/decline", a.requireStaff, a.declineComment)
 	r.Post("/admin/reports/resolve", a.requireStaff, a.resolveReports)
 	r.Get("/admin/audit", a.requireAdmin, a.showAudit)
 

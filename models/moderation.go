@@ -32,6 +32,8 @@ const (
 	EventStatusCreated   = "status.created"
 	EventStatusUpdated   = "status.updated"
 	EventStatusMerged    = "status.merged"
+	EventCommentApproved = "comment.approved"
+	EventCommentDeclined = "comment.declined"
 )
 
 // AuditKinds are the events that are staff or admin actions: the audit log
@@ -42,6 +44,7 @@ var AuditKinds = []string{
 	EventCommentHidden, EventIdeaApproved, EventIdeaDeclined, EventReportResolved, EventReportDismissed,
 	EventRoleChanged, EventUserBlocked, EventUserUnblocked, EventBoardCreated, EventBoardUpdated,
 	EventSettingsChanged, EventStatusCreated, EventStatusUpdated, EventStatusMerged,
+	EventCommentApproved, EventCommentDeclined,
 }
 
 // AuditPayload is the payload of the admin events that concern no idea:
@@ -175,6 +178,10 @@ func describeAudit(e *Event) (target, summary string) {
 		summary = "Approved"
 	case EventIdeaDeclined:
 		summary = "Declined"
+	case EventCommentApproved:
+		summary = fmt.Sprintf("Comment #%d approved", p.Comment)
+	case EventCommentDeclined:
+		summary = fmt.Sprintf("Comment #%d declined", p.Comment)
 	case EventBoardCreated, EventBoardUpdated:
 		target = "Board " + p.Slug
 		summary = "Created"
@@ -481,3 +488,81 @@ func putSetting(ctx context.Context, tx bun.IDB, key, value string) error {
 
 // joinComma is the stored form of a list.
 func joinComma(xs []string) string { return strings.Join(xs, ",") }
+
+// PendingComments lists the comments waiting for approval, oldest first,
+// with their authors and ideas.
+func PendingComments(ctx context.Context, db *DB, limit int) ([]Comment, map[int64]*Idea, error) {
+	var cs []Comment
+	if err := db.bun.NewSelect().Model(&cs).Relation("Author").
+		Where("comment.moderation = ?", ModerationPending).OrderExpr("comment.id ASC").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, nil, fmt.Errorf("pending comments: %w", mapErr(err))
+	}
+	ideas := map[int64]*Idea{}
+	for _, c := range cs {
+		if ideas[c.IdeaID] != nil {
+			continue
+		}
+		idea := new(Idea)
+		if err := db.bun.NewSelect().Model(idea).Column("id", "title", "slug").Where("id = ?", c.IdeaID).Scan(ctx); err != nil {
+			return nil, nil, fmt.Errorf("idea of comment %d: %w", c.ID, mapErr(err))
+		}
+		ideas[c.IdeaID] = idea
+	}
+	return cs, ideas, nil
+}
+
+// ApproveComment shows and counts a waiting comment and records it as
+// posted now, so that the idea's followers hear of it; DeclineComment keeps
+// it hidden for good. Each decision is an event.
+func ApproveComment(ctx context.Context, db *DB, ideaID, commentID int64, staff *User) error {
+	return moderateComment(ctx, db, ideaID, commentID, staff, true)
+}
+
+// DeclineComment declines a waiting comment.
+func DeclineComment(ctx context.Context, db *DB, ideaID, commentID int64, staff *User) error {
+	return moderateComment(ctx, db, ideaID, commentID, staff, false)
+}
+
+func moderateComment(ctx context.Context, db *DB, ideaID, commentID int64, staff *User, approve bool) error {
+	if !staff.IsStaff() {
+		return fmt.Errorf("moderate comment %d: %w", commentID, ErrForbidden)
+	}
+	err := db.inTx(ctx, func(tx bun.Tx) error {
+		c, idea, err := commentOf(ctx, tx, ideaID, commentID)
+		if err != nil {
+			return err
+		}
+		if c.Moderation != ModerationPending {
+			return &RuleError{Msg: "This comment is not waiting for approval."}
+		}
+		now := db.Now()
+		if !approve {
+			if _, err := tx.NewUpdate().Model(c).WherePK().Set("moderation = ?", ModerationDeclined).Exec(ctx); err != nil {
+				return err
+			}
+			return recordEvent(ctx, tx, now, EventCommentDeclined, idea, staff.ID, CommentPayload{CommentID: c.ID})
+		}
+		r, err := tx.NewUpdate().Model(c).WherePK().Set("moderation = ''").Set("hidden_at = NULL").
+			Where("moderation = ?", ModerationPending).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return nil
+		}
+		if _, err := tx.NewUpdate().Table("ideas").
+			Set("comments_count = comments_count + 1").Set("last_activity_at = ?", now).
+			Where("id = ?", ideaID).Exec(ctx); err != nil {
+			return fmt.Errorf("count comment: %w", err)
+		}
+		if err := recordEvent(ctx, tx, now, EventCommentApproved, idea, staff.ID, CommentPayload{CommentID: c.ID}); err != nil {
+			return err
+		}
+		// The comment's own event, by its author, as if posted now.
+		return recordEvent(ctx, tx, now, EventCommented, idea, c.AuthorID, CommentPayload{CommentID: c.ID, BodyHTML: c.BodyHTML})
+	})
+	if err != nil {
+		return fmt.Errorf("moderate comment %d: %w", commentID, err)
+	}
+	return nil
+}
