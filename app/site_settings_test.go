@@ -269,46 +269,55 @@ func TestLogoUpload(t *testing.T) {
 	})
 }
 
-// privateRoutes is every GET route of the portal with a real path, and what
-// a signed-out visitor of a private portal gets: a redirect to sign in,
-// 401 for feeds, or the page (sign-in, health, assets).
-func privateRoutes(idea *models.Idea) []struct {
-	path string
-	want int
-} {
+// privateRoute is one GET route of the portal, a real path on it, and what
+// a signed-out visitor of a private portal gets there: a redirect to sign
+// in, 401 for feeds, or the answer an open portal gives (sign-in, health,
+// assets, crawlers, and unsubscribing, whose signed link is the authority).
+type privateRoute struct {
+	route, path string
+	want        int
+}
+
+func privateRoutes(idea *models.Idea) []privateRoute {
 	id := fmt.Sprint(idea.ID)
-	return []struct {
-		path string
-		want int
-	}{
-		{"/", http.StatusSeeOther},
-		{"/?q=quokka", http.StatusSeeOther},
-		{"/?sort=new", http.StatusSeeOther},
-		{"/?board=feature-requests", http.StatusSeeOther},
-		{"/ideas/new", http.StatusSeeOther},
-		{"/ideas/similar?q=quokka", http.StatusSeeOther},
-		{"/ideas/" + id, http.StatusSeeOther},
-		{ideaPath(idea.ID, idea.Slug), http.StatusSeeOther},
-		{"/roadmap", http.StatusSeeOther},
-		{"/changelog", http.StatusSeeOther},
-		{"/triage", http.StatusSeeOther},
-		{"/admin", http.StatusSeeOther},
-		{"/admin/queue", http.StatusSeeOther},
-		{"/admin/audit", http.StatusSeeOther},
-		{"/notifications", http.StatusSeeOther},
-		{"/settings", http.StatusSeeOther},
-		{"/no-such-page", http.StatusSeeOther},
-		{"/feeds/ideas.rss", http.StatusUnauthorized},
-		{"/feeds/ideas.atom", http.StatusUnauthorized},
-		{"/feeds/ideas.json", http.StatusUnauthorized},
-		{"/feeds/roadmap.rss", http.StatusUnauthorized},
-		{"/feeds/changelog.atom", http.StatusUnauthorized},
-		{"/boards/feature-requests/feed.rss", http.StatusUnauthorized},
-		{"/ideas/" + id + "/feed.json", http.StatusUnauthorized},
-		{"/login", http.StatusOK},
-		{"/healthz", http.StatusOK},
-		{"/robots.txt", http.StatusOK},
-		{"/sitemap.xml", http.StatusOK},
+	return []privateRoute{
+		{"/", "/", http.StatusSeeOther},
+		{"/", "/?q=quokka", http.StatusSeeOther},
+		{"/", "/?sort=new", http.StatusSeeOther},
+		{"/", "/?board=feature-requests", http.StatusSeeOther},
+		{"/ideas/new", "/ideas/new", http.StatusSeeOther},
+		{"/ideas/similar", "/ideas/similar?q=quokka", http.StatusSeeOther},
+		{"/ideas/:id", "/ideas/" + id, http.StatusSeeOther},
+		{"/ideas/:id/:slug", ideaPath(idea.ID, idea.Slug), http.StatusSeeOther},
+		{"/roadmap", "/roadmap", http.StatusSeeOther},
+		{"/changelog", "/changelog", http.StatusSeeOther},
+		{"/triage", "/triage", http.StatusSeeOther},
+		{"/admin", "/admin", http.StatusSeeOther},
+		{"/admin/queue", "/admin/queue", http.StatusSeeOther},
+		{"/admin/audit", "/admin/audit", http.StatusSeeOther},
+		{"/admin/deliveries", "/admin/deliveries", http.StatusSeeOther},
+		{"/admin/export", "/admin/export", http.StatusSeeOther},
+		{"/notifications", "/notifications", http.StatusSeeOther},
+		{"/settings", "/settings", http.StatusSeeOther},
+		{"", "/no-such-page", http.StatusSeeOther},
+		{"/feeds/:feed.:format", "/feeds/ideas.rss", http.StatusUnauthorized},
+		{"/feeds/:feed.:format", "/feeds/ideas.atom", http.StatusUnauthorized},
+		{"/feeds/:feed.:format", "/feeds/ideas.json", http.StatusUnauthorized},
+		{"/feeds/:feed.:format", "/feeds/roadmap.rss", http.StatusUnauthorized},
+		{"/feeds/:feed.:format", "/feeds/changelog.atom", http.StatusUnauthorized},
+		{"/boards/:slug/feed.:format", "/boards/feature-requests/feed.rss", http.StatusUnauthorized},
+		{"/ideas/:id/feed.:format", "/ideas/" + id + "/feed.json", http.StatusUnauthorized},
+		{"/login", "/login", http.StatusOK},
+		{"/login/email/:token", "/login/email/not-a-token", http.StatusNotFound},
+		{"/auth/:provider", "/auth/nobody", http.StatusNotFound},
+		{"/auth/:provider/callback", "/auth/nobody/callback", http.StatusNotFound},
+		{"/unsubscribe/:token", "/unsubscribe/not-a-token", http.StatusNotFound},
+		{"/healthz", "/healthz", http.StatusOK},
+		{"/robots.txt", "/robots.txt", http.StatusOK},
+		{"/sitemap.xml", "/sitemap.xml", http.StatusOK},
+		{"/static/:file", "/static/nothing.css", http.StatusNotFound},
+		{"/site.css", "/site.css", http.StatusOK},
+		{"/logo/:hash", "/logo/nothing", http.StatusNotFound},
 	}
 }
 
@@ -343,6 +352,18 @@ func TestPrivatePortal(t *testing.T) {
 			t.Fatal("portalIsPrivate() = false after closing the portal")
 		}
 
+		// The table names every GET route the portal has, so a new one
+		// must say how a private portal answers it.
+		tested := map[string]bool{}
+		for _, r := range privateRoutes(idea) {
+			tested[r.route] = true
+		}
+		for _, r := range ta.fiber.GetRoutes(true) {
+			if r.Method == http.MethodGet && !tested[r.Path] {
+				t.Errorf("GET %s is not in privateRoutes: say what a private portal answers there", r.Path)
+			}
+		}
+
 		visitor := ta.client()
 		for _, r := range privateRoutes(idea) {
 			resp := visitor.get(r.path)
@@ -369,9 +390,17 @@ func TestPrivatePortal(t *testing.T) {
 		if b := body(t, visitor.get("/sitemap.xml")); strings.Contains(b, "<url>") {
 			t.Errorf("the sitemap lists pages:\n%s", b)
 		}
-		// JSON callers and writers are told 401; a POST goes to sign in.
+		// JSON callers are told 401; a signed-out POST goes to sign in.
 		if resp := visitor.get("/", "Accept", "application/json"); resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("JSON GET /: %d, want 401", resp.StatusCode)
+		}
+		votes := dbtest.Count(t, db, "SELECT count(*) FROM votes")
+		if resp := visitor.post(fmt.Sprintf("/ideas/%d/vote", idea.ID), nil); resp.StatusCode != http.StatusSeeOther ||
+			!strings.HasPrefix(resp.Header.Get("Location"), "/login?next=") {
+			t.Errorf("signed-out vote: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM votes"); n != votes {
+			t.Errorf("a signed-out vote was counted")
 		}
 
 		for _, tc := range []struct {
