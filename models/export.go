@@ -39,6 +39,7 @@ var exportTables = []struct {
 	{"comments", "id"},
 	{"subscriptions", "idea_id, user_id"},
 	{"events", "id"},
+	{"logos", "hash"}, // the site logo, named by the site_logo setting
 }
 
 // localSettings never leave the database: the signing key, and the note of
