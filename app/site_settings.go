@@ -206,15 +206,37 @@ func onOff(b bool) string {
 	return "off"
 }
 
-// saveSiteSettings stores the settings form and its logo.
-func (a *App) saveSiteSettings(c *fiber.Ctx) error {
-	in := models.SiteInput{
-		Name: c.FormValue("name"), Welcome: c.FormValue("welcome"), Accent: c.FormValue("accent_color"),
-		Approval: c.FormValue("approval"), Private: c.FormValue("private"), AllowedDomains: c.FormValue("allowed_domains"),
-		RemoveLogo: c.FormValue("remove_logo") != "",
+// formHas reports whether the posted form names the field at all.
+func formHas(c *fiber.Ctx, key string) bool {
+	if c.Request().PostArgs().Has(key) {
+		return true
 	}
-	if in.Approval == "" {
-		in.Approval = models.ApprovalNever
+	if f, err := c.MultipartForm(); err == nil {
+		_, ok := f.Value[key]
+		return ok
+	}
+	return false
+}
+
+// saveSiteSettings stores the settings form and its logo. A field the form
+// leaves out keeps its value, so a script may change one setting alone.
+func (a *App) saveSiteSettings(c *fiber.Ctx) error {
+	cur, err := models.LoadSite(c.UserContext(), a.db)
+	if err != nil {
+		return err
+	}
+	was := settingsFormOf(cur)
+	field := func(key, current string) string {
+		if formHas(c, key) {
+			return c.FormValue(key)
+		}
+		return current
+	}
+	in := models.SiteInput{
+		Name: field("name", was.Name), Welcome: field("welcome", was.Welcome), Accent: field("accent_color", was.Accent),
+		Approval: field("approval", was.Approval), Private: field("private", was.Private),
+		AllowedDomains: field("allowed_domains", was.AllowedDomains),
+		RemoveLogo:     c.FormValue("remove_logo") != "",
 	}
 	if fh, err := c.FormFile("logo"); err == nil && fh.Size > 0 {
 		if fh.Size > models.LogoMaxBytes {
@@ -231,7 +253,7 @@ func (a *App) saveSiteSettings(c *fiber.Ctx) error {
 		}
 	}
 	user := currentUser(c)
-	_, err := models.SaveSite(c.UserContext(), a.db, in, user)
+	_, err = models.SaveSite(c.UserContext(), a.db, in, user)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		cur := a.siteOrDefault(c.UserContext())

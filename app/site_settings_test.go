@@ -163,6 +163,18 @@ func TestSiteSettingsBrandThePortal(t *testing.T) {
 			t.Fatalf("%d settings events after an unchanged save, want 1", n)
 		}
 		c.post("/admin/settings", settingsForm_("Acme Feedback", "#1d4ed8"))
+		// A form that names one setting changes that one alone.
+		for _, f := range []url.Values{{"approval": {"all"}}, {"private": {"on"}}} {
+			if resp := c.post("/admin/settings", f); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("%v: %d\n%s", f, resp.StatusCode, excerptOf(body(t, resp)))
+			}
+		}
+		site, err := models.LoadSite(context.Background(), db)
+		if err != nil || site.Name != "Acme Feedback" || site.Accent != "#1d4ed8" || site.Welcome != "Tell Acme what to build." ||
+			site.Approval != models.ApprovalAll || !site.Private {
+			t.Fatalf("after one-field saves: %+v, %v", site, err)
+		}
+		c.post("/admin/settings", url.Values{"private": {"off"}})
 		resp = visitor.get("/feeds/ideas.atom", "If-None-Match", oldTag)
 		if b := wantStatus(t, resp, http.StatusOK); !strings.Contains(b, "<title>Acme Feedback: New ideas</title>") || resp.Header.Get("ETag") == oldTag {
 			t.Errorf("renamed, the feed is not a new version (ETag %q)", resp.Header.Get("ETag"))
