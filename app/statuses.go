@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -92,9 +93,45 @@ func (a *App) statusForms(c *fiber.Ctx, statuses []models.Status, refused *statu
 	return rows, create
 }
 
-func statusInput(c *fiber.Ctx) models.StatusInput {
-	return models.StatusInput{Name: c.FormValue("name"), Color: c.FormValue("color"), Category: c.FormValue("category"),
-		Position: c.FormValue("position"), OnRoadmap: c.FormValue("on_roadmap") != ""}
+// statusInput reads a status form. A field it leaves out keeps the
+// status's value (cur), or for a new status takes the default, so a script
+// may rename a status by sending its name alone. The page's form sends
+// on_roadmap twice, a hidden "0" and the checkbox's "1", so that an
+// unticked box is still a choice.
+func statusInput(c *fiber.Ctx, cur *models.Status) models.StatusInput {
+	if cur == nil {
+		cur = &models.Status{Color: "#64748b", Category: models.CategoryOpen}
+	}
+	field := func(key, current string) string {
+		if formHas(c, key) {
+			return c.FormValue(key)
+		}
+		return current
+	}
+	in := models.StatusInput{Name: field("name", cur.Name), Color: field("color", cur.Color), Category: field("category", cur.Category),
+		Position: field("position", ""), OnRoadmap: cur.OnRoadmap}
+	if formHas(c, "on_roadmap") {
+		in.OnRoadmap = false
+		for _, v := range formValues(c, "on_roadmap") {
+			switch strings.ToLower(v) {
+			case "1", "on", "true", "yes":
+				in.OnRoadmap = true
+			}
+		}
+	}
+	return in
+}
+
+// formValues is every value the posted form gives the field.
+func formValues(c *fiber.Ctx, key string) []string {
+	var out []string
+	for _, v := range c.Request().PostArgs().PeekMulti(key) {
+		out = append(out, string(v))
+	}
+	if f, err := c.MultipartForm(); err == nil {
+		out = append(out, f.Value[key]...)
+	}
+	return out
 }
 
 func refusedStatusForm(f statusForm, in models.StatusInput, errs map[string]string) *statusForm {
@@ -105,7 +142,7 @@ func refusedStatusForm(f statusForm, in models.StatusInput, errs map[string]stri
 
 // addStatus adds a status.
 func (a *App) addStatus(c *fiber.Ctx) error {
-	in := statusInput(c)
+	in := statusInput(c, nil)
 	s, err := models.CreateStatus(c.UserContext(), a.db, in, currentUser(c))
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
@@ -121,7 +158,12 @@ func (a *App) addStatus(c *fiber.Ctx) error {
 
 // editStatus renames, recolours, re-categorises or moves a status.
 func (a *App) editStatus(c *fiber.Ctx) error {
-	slug, in := c.Params("slug"), statusInput(c)
+	slug := c.Params("slug")
+	cur, err := models.StatusBySlug(c.UserContext(), a.db, slug)
+	if err != nil {
+		return err
+	}
+	in := statusInput(c, cur)
 	s, err := models.UpdateStatus(c.UserContext(), a.db, slug, in, currentUser(c))
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {

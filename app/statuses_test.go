@@ -106,6 +106,22 @@ func TestStatusEditorRoundTrip(t *testing.T) {
 			t.Fatalf("rename done: %d", resp.StatusCode)
 		}
 		wantStatus(t, c.post("/admin/statuses/nope", statusForm_("X", "#000000", "open", "", false)), http.StatusNotFound)
+		// A form naming one field changes that alone; the page's form
+		// unticks the roadmap box with its hidden "0".
+		if resp := c.post("/admin/statuses/declined", url.Values{"name": {"Not now"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("rename alone: %d", resp.StatusCode)
+		}
+		if st, err := models.StatusBySlug(ctx, db, "declined"); err != nil || st.Name != "Not now" || st.Color != "#dc2626" || st.Category != "closed" || st.Position != 6 {
+			t.Fatalf("after a rename alone: %+v, %v", st, err)
+		}
+		c.post("/admin/statuses/done", url.Values{"on_roadmap": {"0"}})
+		if st, _ := models.StatusBySlug(ctx, db, "done"); st.OnRoadmap || st.Name != "Shipped" {
+			t.Fatalf("unticked: %+v", st)
+		}
+		c.post("/admin/statuses/done", url.Values{"on_roadmap": {"0", "1"}})
+		if st, _ := models.StatusBySlug(ctx, db, "done"); !st.OnRoadmap {
+			t.Fatalf("ticked: %+v", st)
+		}
 
 		// Merge planned (three ideas, one hidden) into the new status.
 		wantStatus(t, c.post("/admin/statuses/planned/merge", url.Values{"into": {"planned"}}), http.StatusUnprocessableEntity)
@@ -155,11 +171,11 @@ func TestStatusEditorRoundTrip(t *testing.T) {
 		if err := db.Bun().NewSelect().Table("events").Column("kind").Where("kind LIKE 'status.%'").OrderExpr("id").Scan(ctx, &kinds); err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(kinds, " "); got != "status.created status.updated status.updated status.merged status.merged status.merged" {
+		if got := strings.Join(kinds, " "); got != "status.created status.updated status.updated status.updated status.updated status.updated status.merged status.merged status.merged" {
 			t.Fatalf("status events: %s", got)
 		}
-		if n := dbtest.Count(t, db, "SELECT count(*) FROM events WHERE kind LIKE 'status.%' AND actor_id = ?", admin.ID); n != 6 {
-			t.Fatalf("%d status events by the admin, want 6", n)
+		if n := dbtest.Count(t, db, "SELECT count(*) FROM events WHERE kind LIKE 'status.%' AND actor_id = ?", admin.ID); n != 9 {
+			t.Fatalf("%d status events by the admin, want 9", n)
 		}
 	})
 }
