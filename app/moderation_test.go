@@ -517,6 +517,10 @@ func TestPendingCommentSeenByAuthorAndStaffOnly(t *testing.T) {
 		if b := wantStatus(t, staff.get("/admin/queue"), http.StatusOK); !strings.Contains(b, "Xylohidden second") || !strings.Contains(b, fmt.Sprintf("/comments/%d/approve", first)) {
 			t.Errorf("the queue lacks the waiting comments: %s", excerptOf(b))
 		}
+		// Staff can decide from the idea page too.
+		if b := wantStatus(t, staff.get(page), http.StatusOK); !strings.Contains(b, fmt.Sprintf(`action="/ideas/%d/comments/%d/decline"`, idea.ID, second)) {
+			t.Error("the idea page offers staff no decision on the waiting comment")
+		}
 
 		wantStatus(t, ann.post(fmt.Sprintf("/ideas/%d/comments/%d/approve", idea.ID, first), nil), http.StatusForbidden)
 		wantStatus(t, staff.post(fmt.Sprintf("/ideas/%d/comments/%d/approve", idea.ID, first), nil), http.StatusSeeOther)

@@ -57,6 +57,19 @@ func lively(t *testing.T, db *models.DB) {
 	if err := models.HideIdea(ctx, db, 7, p.Staff, true); err != nil {
 		t.Fatal(err)
 	}
+	// Reports go along, open and resolved.
+	for _, r := range []struct {
+		idea    int64
+		comment int64
+		by      *models.User
+	}{{a.ID, 0, p.Bob}, {b.ID, c.ID, p.Bob}, {9, 0, p.Ann}} {
+		if _, err := models.ReportThing(ctx, db, r.idea, r.comment, r.by, "Looks wrong"); err != nil && r.comment == 0 {
+			t.Fatal(err)
+		}
+	}
+	if _, err := models.ResolveReports(ctx, db, 9, 0, p.Staff, false); err != nil {
+		t.Fatal(err)
+	}
 	secret := dbtest.Board(t, db, "internal", true)
 	dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Staff, Title: "Private plans", Board: secret})
 	// A branded portal: its logo is binary, and goes along.
