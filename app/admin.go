@@ -63,7 +63,9 @@ type adminView struct {
 	email       string
 	people      string
 	peopleError bool
-	peopleField string // the field the refusal is about: "email" or ""
+	peopleField string        // the field the refusal is about: "email" or ""
+	settings    *settingsForm // the settings form as refused
+	status      *statusForm   // a status form as refused (new, edit or merge)
 }
 
 // adminRoles are the roles an admin may give, as the form offers them.
@@ -125,6 +127,15 @@ func (a *App) renderAdmin(c *fiber.Ctx, status int, v adminView) error {
 			return err
 		}
 	}
+	site, err := a.site(ctx)
+	if err != nil {
+		return err
+	}
+	settings := settingsFormOf(site)
+	if v.settings != nil {
+		settings = *v.settings
+	}
+	statusRows, newStatus := a.statusForms(c, statuses, v.status)
 	return a.render(c, status, "admin", fiber.Map{
 		"Title":         "Admin",
 		"Boards":        rows,
@@ -138,6 +149,12 @@ func (a *App) renderAdmin(c *fiber.Ctx, status int, v adminView) error {
 		"PeopleField":   v.peopleField,
 		"Roles":         adminRoles,
 		"Statuses":      statuses,
+		"StatusRows":    statusRows,
+		"NewStatus":     newStatus,
+		"Categories":    statusCategories,
+		"Settings":      settings,
+		"Saved":         c.Query("saved"),
+		"Merged":        c.Query("merged"),
 	})
 }
 
@@ -254,7 +271,8 @@ func (a *App) changeUser(c *fiber.Ctx, action string, refuse func(target *models
 	if msg := refuse(target); msg != "" {
 		return refused("", msg)
 	}
-	u, err := change(ctx, email)
+	// The change names the admin in the audit log.
+	u, err := change(models.ActingAs(ctx, currentUser(c)), email)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		// An address that is not verified is refused on the address.

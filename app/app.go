@@ -48,6 +48,9 @@ type App struct {
 	pageCacheBytes int64
 	cacheWindow    time.Duration
 	roadmap        roadmapBoardCache // the members' roadmap columns
+
+	siteCache    siteCache
+	onSiteChange func() // told when the site settings change, after the cache is dropped
 }
 
 // bodyLimit bounds every request body; larger ones get 413.
@@ -129,7 +132,7 @@ func New(ctx context.Context, cfg Config, db *models.DB, log *slog.Logger, opts 
 	a.fiber = fiber.New(fiber.Config{
 		AppName:                 "Cluetrain",
 		ErrorHandler:            a.handleError,
-		BodyLimit:               bodyLimit,
+		BodyLimit:               logoBodyLimit, // limitBodies keeps bodyLimit elsewhere
 		ReadTimeout:             15 * time.Second,
 		WriteTimeout:            30 * time.Second,
 		IdleTimeout:             120 * time.Second,

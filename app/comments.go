@@ -17,6 +17,15 @@ func (a *App) createComment(c *fiber.Ctx) error {
 		return err
 	}
 	body := c.FormValue("body")
+	if caughtByHoneypot(c) {
+		// Answered as a comment would be, pointing at the idea; nothing is
+		// stored.
+		a.log.Info("honeypot", "form", "comment", "idea", idea.ID)
+		if wantsJSON(c) {
+			return c.Status(fiber.StatusCreated).JSON(fiber.Map{"url": ideaPath(idea.ID, idea.Slug)})
+		}
+		return c.Redirect(ideaPath(idea.ID, idea.Slug), fiber.StatusSeeOther)
+	}
 	cm, err := models.CreateComment(c.UserContext(), a.db, models.NewComment{IdeaID: idea.ID, Author: currentUser(c), Body: body})
 	var ve *models.ValidationError
 	if errors.As(err, &ve) && !wantsJSON(c) {

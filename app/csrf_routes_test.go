@@ -32,21 +32,22 @@ var csrfExempt = map[string]string{
 // {comment} and {board} stand for real ids, {boardslug} for that board's
 // slug.
 var csrfForms = map[string]url.Values{
-	"/ideas":                        {"title": {"Forged idea"}, "body": {"forged"}, "board": {"feature-requests"}},
-	"/ideas/:id/comments":           {"body": {"forged comment"}},
-	"/ideas/:id/comments/:cid/edit": {"body": {"forged edit"}},
-	"/ideas/:id/status":             {"status": {"planned"}, "response": {"forged response"}},
-	"/ideas/:id/merge":              {"into": {"{other}"}},
-	"/roadmap/move":                 {"idea": {"{idea}"}, "status": {"in_progress"}},
-	"/admin/boards":                 {"name": {"Forged board"}, "slug": {"forged"}, "position": {"9"}, "is_private": {"on"}},
-	"/admin/boards/:id":             {"name": {"Renamed"}, "slug": {"renamed"}, "position": {"1"}, "is_private": {"on"}},
-	"/admin/users/role":             {"email": {"target@example.com"}, "role": {"admin"}},
-	"/admin/users/block":            {"email": {"target@example.com"}},
-	"/admin/users/unblock":          {"email": {"blocked@example.com"}},
-	"/login/email":                  {"email": {"forged@example.com"}},
-	"/settings":                     {"notify_digest": {"on"}},
-	"/admin/api/keys":               {"name": {"Forged key"}, "scope": {"write"}},
-	"/admin/api/webhooks":           {"url": {"https://203.0.113.9/hook"}, "events": {"idea.created"}},
+	"/ideas":                 {"title": {"Forged idea"}, "body": {"forged"}, "board": {"feature-requests"}},
+	"/ideas/:id/comments":    {"body": {"forged comment"}},
+	"/roadmap/move":          {"idea": {"{idea}"}, "status": {"in_progress"}},
+	"/admin/boards":          {"name": {"Forged board"}, "slug": {"forged"}, "position": {"9"}, "is_private": {"on"}},
+	"/admin/boards/:id":      {"name": {"Renamed"}, "slug": {"renamed"}, "position": {"1"}, "is_private": {"on"}},
+	"/admin/users/role":      {"email": {"target@example.com"}, "role": {"admin"}},
+	"/admin/users/block":     {"email": {"target@example.com"}},
+	"/admin/users/unblock":   {"email": {"blocked@example.com"}},
+	"/login/email":           {"email": {"forged@example.com"}},
+	"/settings":              {"notify_digest": {"on"}},
+	"/admin/api/keys":        {"name": {"Forged key"}, "scope": {"write"}},
+	"/admin/api/webhooks":    {"url": {"https://203.0.113.9/hook"}, "events": {"idea.created"}},
+	"/admin/reports/resolve": {"idea": {"{idea}"}, "action": {"hide"}},
+	"/admin/settings":        {"name": {"Forged portal"}, "approval": {"all"}, "private": {"on"}},
+	"/admin/statuses":        {"name": {"Forged status"}, "color": {"#123456"}, "category": {"open"}},
+	"/admin/statuses/:slug":  {"name": {"Forged name"}, "color": {"#123456"}, "category": {"open"}},
 }
 
 // portalState counts what any POST route could change.
@@ -78,6 +79,12 @@ func portalState(t *testing.T, db *models.DB) string {
 		"SELECT count(*) FROM api_keys WHERE revoked_at IS NULL",
 		"SELECT count(*) FROM webhooks",
 		"SELECT count(*) FROM webhooks WHERE disabled_at IS NULL",
+		"SELECT count(*) FROM reports",
+		"SELECT count(*) FROM ideas WHERE moderation <> ''",
+		"SELECT count(*) FROM comments WHERE moderation <> ''",
+		"SELECT count(*) FROM settings",
+		"SELECT count(*) FROM statuses",
+		"SELECT count(*) FROM statuses WHERE name LIKE 'Forged%'",
 	} {
 		fmt.Fprintf(&b, "%s = %d\n", q, dbtest.Count(t, db, q))
 	}
@@ -122,6 +129,11 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 			}
 			// Fresh things for each route, so that no route's success
 			// below hides what another does.
+			// A route that turned approval on must not hide the next
+			// route's fresh idea.
+			if _, err := db.Bun().NewDelete().Table("settings").Where("key = 'site_approval'").Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
 			idea, err := models.CreateIdea(ctx, db, models.NewIdea{Author: member, Board: "feature-requests", Title: "Target of " + route})
 			if err != nil {
 				t.Fatal(err)
@@ -132,6 +144,9 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 			}
 			comment, err := models.CreateComment(ctx, db, models.NewComment{IdeaID: idea.ID, Author: member, Body: "A comment"})
 			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := models.ReportThing(ctx, db, idea.ID, 0, admin, "A report to resolve"); err != nil {
 				t.Fatal(err)
 			}
 			board, err := models.CreateBoard(ctx, db, models.BoardInput{Name: "Board for " + route, Slug: fmt.Sprintf("board-%d", idea.ID), Position: "5"}, admin)
@@ -175,6 +190,7 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 				path = strings.Replace(path, ":id", strconv.FormatInt(job, 10), 1)
 			}
 			path = strings.Replace(path, ":id", ids["{idea}"], 1)
+			path = strings.Replace(path, ":slug", "under_review", 1) // a status
 			if strings.Contains(path, ":") {
 				t.Fatalf("%s: no id for the parameter in %s", route, path)
 			}

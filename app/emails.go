@@ -48,7 +48,7 @@ func (e *emailTemplates) render(name string, data any) (text, html string, err e
 // place a token is ever logged.
 func (a *App) mailLoginLink(ctx context.Context, email, link string) error {
 	text, html, err := a.emails.render("login_link", map[string]any{
-		"Link": link, "Site": a.cfg.Base.Host, "BaseURL": a.cfg.BaseURL,
+		"Link": link, "Site": a.siteLabel(ctx), "Accent": a.mailAccent(ctx), "BaseURL": a.cfg.BaseURL,
 		"Minutes": int(models.LoginLinkLifetime.Minutes()),
 	})
 	if err != nil {

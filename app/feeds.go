@@ -70,7 +70,13 @@ func (a *App) serveFeed(c *fiber.Ctx, q models.FeedQuery) error {
 	if err != nil {
 		return err
 	}
-	etag := a.feedETag(q, format, stamp)
+	// A named portal's feeds carry its name, so a new name is a new
+	// version; an unnamed one's are as they always were.
+	name := a.siteOrDefault(ctx).Name
+	if name == models.DefaultSiteName {
+		name = ""
+	}
+	etag := a.feedETag(q, format, stamp, name)
 	c.Set(fiber.HeaderCacheControl, feedCacheControl)
 	c.Set(fiber.HeaderETag, etag)
 	if !stamp.At.IsZero() {
@@ -85,6 +91,9 @@ func (a *App) serveFeed(c *fiber.Ctx, q models.FeedQuery) error {
 	if err != nil {
 		return err
 	}
+	if name != "" {
+		doc.Title, doc.Author = name+": "+doc.Title, name
+	}
 	body, err := feed.Render(format, doc)
 	if err != nil {
 		return err
@@ -95,9 +104,9 @@ func (a *App) serveFeed(c *fiber.Ctx, q models.FeedQuery) error {
 
 // feedETag names one version of one document: the newest event in the
 // feed's scope, the scope itself and the format.
-func (a *App) feedETag(q models.FeedQuery, format feed.Format, stamp models.FeedStamp) string {
+func (a *App) feedETag(q models.FeedQuery, format feed.Format, stamp models.FeedStamp, siteName string) string {
 	sum := sha256.Sum256([]byte(strings.Join([]string{
-		feedRevision, a.cfg.BaseURL, q.Feed, q.Board, q.Status, strconv.FormatInt(q.IdeaID, 10), string(format),
+		feedRevision + siteName, a.cfg.BaseURL, q.Feed, q.Board, q.Status, strconv.FormatInt(q.IdeaID, 10), string(format),
 	}, "\x00")))
 	return `W/"` + strconv.FormatInt(stamp.EventID, 10) + "-" + hex.EncodeToString(sum[:8]) + `"`
 }

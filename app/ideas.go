@@ -24,7 +24,7 @@ func (a *App) showIdea(c *fiber.Ctx) error {
 	if slug != idea.Slug {
 		return c.Redirect(ideaPath(idea.ID, idea.Slug), fiber.StatusMovedPermanently)
 	}
-	return a.renderIdea(c, fiber.StatusOK, idea, nil)
+	return a.renderIdea(c, fiber.StatusOK, idea, fiber.Map{"Reported": c.Query("reported") == "1"})
 }
 
 // timelineItem is one event as the idea page tells it.
@@ -153,6 +153,10 @@ func (a *App) renderIdea(c *fiber.Ctx, status int, idea *models.Idea, extra fibe
 		"EditID":          int64(0),
 		"EditBody":        "",
 		"EditError":       "",
+		"Reported":        false,
+		"ReportFor":       int64(0),
+		"ReportReason":    "",
+		"ReportError":     "",
 	}
 	// Only ideas anyone may see have a feed.
 	if idea.Public() && idea.MergedIntoID == nil {
@@ -204,6 +208,11 @@ func (a *App) createIdea(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	user := currentUser(c)
 	form := models.NewIdea{Author: user, Title: c.FormValue("title"), Body: c.FormValue("body"), Board: c.FormValue("board")}
+	if caughtByHoneypot(c) {
+		// Answered as a post would be, to the list; nothing is stored.
+		a.log.Info("honeypot", "form", "idea")
+		return c.Redirect("/", fiber.StatusSeeOther)
+	}
 	boards, err := models.Boards(ctx, a.db, user)
 	if err != nil {
 		return err

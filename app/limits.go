@@ -33,6 +33,7 @@ var defaultRates = map[string]Rate{
 	"vote-user":    {Max: 300, Window: time.Minute},
 	"vote-ip":      {Max: 3000, Window: time.Minute},
 	"api-key":      {Max: 600, Window: time.Minute},
+	"report-user":  {Max: 20, Window: time.Hour},
 }
 
 // sharedRates are the limits counted in the database, across instances.
@@ -42,6 +43,7 @@ var sharedRates = map[string]bool{
 	"idea-user":    true,
 	"comment-user": true,
 	"vote-user":    true,
+	"report-user":  true,
 }
 
 // Option adjusts an App at construction (tests use these).

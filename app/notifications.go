@@ -31,6 +31,8 @@ func describeNotification(it models.NotificationItem) notificationRow {
 		r.Text = "commented on"
 	case models.EventMerged:
 		r.Text = "merged an idea you follow into"
+	case models.EventIdeaApproved:
+		r.Text = "approved"
 	default:
 		r.Text = "updated"
 	}

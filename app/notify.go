@@ -63,6 +63,7 @@ func (a *App) mailNotification(ctx context.Context, j *models.Job) error {
 // notificationEmail is what the notification templates are given.
 type notificationEmail struct {
 	Site        string
+	Accent      string
 	BaseURL     string
 	Kind        string
 	Name        string // the recipient's
@@ -80,7 +81,7 @@ type notificationEmail struct {
 
 func (a *App) notificationMessage(m *models.Mailing) (mail.Message, error) {
 	e := notificationEmail{
-		Site: a.cfg.Base.Host, BaseURL: a.cfg.BaseURL, Kind: m.Event.Kind,
+		Site: a.siteLabel(context.Background()), Accent: a.mailAccent(context.Background()), BaseURL: a.cfg.BaseURL, Kind: m.Event.Kind,
 		Name: m.Recipient.Name, Actor: m.Actor, Idea: m.Idea, Merged: m.Merged,
 		IdeaURL:     a.cfg.URL(ideaPath(m.Idea.ID, m.Idea.Slug)),
 		Unsubscribe: a.cfg.URL("/unsubscribe/" + a.unsubscribeToken(m.Recipient.ID, m.Idea.ID)),
@@ -106,6 +107,8 @@ func (a *App) notificationMessage(m *models.Mailing) (mail.Message, error) {
 	case models.EventMerged:
 		subject = fmt.Sprintf("“%s” was merged into “%s”", m.Merged.Title, m.Idea.Title)
 		e.Why = "You're getting this because you followed the merged idea; you now follow this one instead."
+	case models.EventIdeaApproved:
+		subject = fmt.Sprintf("“%s” is published", m.Idea.Title)
 	}
 	e.QuoteText = markdown.PlainText(string(e.Quote))
 	text, html, err := a.emails.render("notification", e)
@@ -136,6 +139,7 @@ func (a *App) queueDigest(ctx context.Context, j *models.Job) error {
 // digestEmail is what the digest templates are given.
 type digestEmail struct {
 	Site, BaseURL, Name string
+	Accent              string
 	Day                 string
 	Ideas               []digestIdea
 	More                bool
@@ -160,7 +164,7 @@ func (a *App) mailDigest(ctx context.Context, j *models.Job) error {
 		return err
 	}
 	e := digestEmail{
-		Site: a.cfg.Base.Host, BaseURL: a.cfg.BaseURL, Name: d.Recipient.Name,
+		Site: a.siteLabel(ctx), Accent: a.mailAccent(ctx), BaseURL: a.cfg.BaseURL, Name: d.Recipient.Name,
 		Day: args.Day.Add(-24 * time.Hour).Format("Monday 2 January"), More: d.More,
 		Unsubscribe: a.cfg.URL("/unsubscribe/" + a.unsubscribeToken(d.Recipient.ID, 0)),
 		SettingsURL: a.cfg.URL("/settings"),

@@ -229,13 +229,15 @@ func cacheablePath(path string) bool {
 // cacheable reports whether this request may be answered from, and its
 // answer kept in, the page cache: a GET of a shared page that carries no
 // credentials (no session, no Authorization header) and does not ask for
-// JSON.
+// JSON, on a portal that is not private (whose pages are for signed-in
+// people only).
 func (a *App) cacheable(c *fiber.Ctx) bool {
 	return c.Method() == fiber.MethodGet &&
 		!a.hasSessionCookie(c) &&
 		len(c.Request().Header.Peek(fiber.HeaderAuthorization)) == 0 &&
 		!wantsJSON(c) &&
-		cacheablePath(c.Path())
+		cacheablePath(c.Path()) &&
+		!a.portalIsPrivate()
 }
 
 // responseEncoding is the encoding the compress middleware will choose for

@@ -27,6 +27,7 @@ func (a *App) render(c *fiber.Ctx, status int, page string, data fiber.Map) erro
 		data["RequestURI"] = string(c.Request().RequestURI())
 	}
 	data["BaseURL"] = a.cfg.BaseURL
+	data["Site"] = a.siteOrDefault(c.UserContext())
 	if _, ok := data["Title"]; !ok {
 		data["Title"] = ""
 	}

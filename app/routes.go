@@ -21,6 +21,7 @@ func (a *App) routes() {
 	r.Use(a.logRequests)
 	r.Use(a.metrics.observe)
 	r.Use(a.securityHeaders())
+	r.Use(a.limitBodies)
 	// Signed-out pages come from the page cache when they can, already
 	// compressed and with their ETag, so a hit skips the two below.
 	r.Use(a.servePageCache)
@@ -37,13 +38,16 @@ func (a *App) routes() {
 	r.Get("/sitemap.xml", a.showSitemap)
 	r.Get("/sitemaps/:file", a.showSitemapFile)
 	r.Get("/static/:file", a.serveAsset)
+	r.Get("/site.css", a.showSiteCSS)
+	r.Get("/logo/:hash", a.showLogo)
 
 	// Feeds are shared documents: they never read or slide a session and
 	// never set a cookie, not even on an error page. Registered here, they
 	// also come before the idea page routes they would otherwise match.
-	r.Get("/feeds/:feed.:format", noCookies, a.showFeed)
-	r.Get("/boards/:slug/feed.:format", noCookies, a.showBoardFeed)
-	r.Get("/ideas/:id/feed.:format", noCookies, a.showIdeaFeed)
+	// A private portal's feeds are closed to them all.
+	r.Get("/feeds/:feed.:format", noCookies, a.privateFeeds, a.showFeed)
+	r.Get("/boards/:slug/feed.:format", noCookies, a.privateFeeds, a.showBoardFeed)
+	r.Get("/ideas/:id/feed.:format", noCookies, a.privateFeeds, a.showIdeaFeed)
 
 	// One-click unsubscribe comes from mail providers, with no cookie and
 	// no CSRF token: the signed link is the authority (see unsubscribe.go).
@@ -55,6 +59,7 @@ func (a *App) routes() {
 	a.apiRoutes(r)
 
 	r.Use(a.loadUser)
+	r.Use(a.gatePortal)
 	r.Use(a.checkCSRF)
 
 	// Ideas. Each abuse limit is built once, so a limit shared by two
@@ -74,6 +79,9 @@ func (a *App) routes() {
 	r.Post("/ideas/:id/comments", chain(a.requireWriter, commentLimits, a.createComment)...)
 	r.Post("/ideas/:id/comments/:cid/edit", chain(a.requireWriter, commentLimits, a.updateComment)...)
 	r.Post("/ideas/:id/comments/:cid/hide", a.requireStaff, a.hideComment)
+	reportLimit := a.limit("report-user", byUser)
+	r.Post("/ideas/:id/report", a.requireWriter, reportLimit, a.reportIdea)
+	r.Post("/ideas/:id/comments/:cid/report", a.requireWriter, reportLimit, a.reportComment)
 	r.Post("/ideas/:id/subscribe", a.requireUser, a.subscribeIdea)
 	r.Post("/ideas/:id/unsubscribe", a.requireUser, a.unsubscribeIdea)
 
@@ -94,6 +102,15 @@ func (a *App) routes() {
 	r.Get("/settings", a.requireUser, a.showSettings)
 	r.Post("/settings", a.requireUser, a.saveSettings)
 
+	// Moderation: the queue is staff work, the audit log is for admins.
+	r.Get("/admin/queue", a.requireStaff, a.showQueue)
+	r.Post("/ideas/:id/approve", a.requireStaff, a.approveIdea)
+	r.Post("/ideas/:id/decline", a.requireStaff, a.declineIdea)
+	r.Post("/ideas/:id/comments/:cid/approve", a.requireStaff, a.approveComment)
+	r.Post("/ideas/:id/comments/:cid/decline", a.requireStaff, a.declineComment)
+	r.Post("/admin/reports/resolve", a.requireStaff, a.resolveReports)
+	r.Get("/admin/audit", a.requireAdmin, a.showAudit)
+
 	// Admin.
 	r.Get("/admin/deliveries", a.requireAdmin, a.showDeliveries)
 	r.Post("/admin/deliveries/:id/retry", a.requireAdmin, a.retryDelivery)
@@ -110,6 +127,10 @@ func (a *App) routes() {
 	r.Post("/admin/users/role", a.requireAdmin, a.setUserRole)
 	r.Post("/admin/users/block", a.requireAdmin, a.blockUser)
 	r.Post("/admin/users/unblock", a.requireAdmin, a.unblockUser)
+	r.Post("/admin/settings", a.requireAdmin, a.saveSiteSettings)
+	r.Post("/admin/statuses", a.requireAdmin, a.addStatus)
+	r.Post("/admin/statuses/:slug", a.requireAdmin, a.editStatus)
+	r.Post("/admin/statuses/:slug/merge", a.requireAdmin, a.mergeStatus)
 
 	// Sign-in and out. Every sign-in endpoint is limited per client address;
 	// sending a link is also limited per address it is sent to.

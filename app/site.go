@@ -27,14 +27,23 @@ func (a *App) showHealth(c *fiber.Ctx) error {
 }
 
 func (a *App) showRobots(c *fiber.Ctx) error {
+	site, err := a.site(c.UserContext())
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
 	b.WriteString("User-agent: *\n")
+	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+	if site.Private {
+		// A private portal has nothing for crawlers.
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		return c.SendString(b.String() + "Disallow: /\n")
+	}
 	for _, p := range []string{"/login", "/auth/", "/ideas/new", "/triage", "/admin", "/ideas/similar"} {
 		b.WriteString("Disallow: " + p + "\n")
 	}
 	b.WriteString("\nSitemap: " + a.cfg.URL("/sitemap.xml") + "\n")
-	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.SendString(b.String())
 }
 
@@ -74,6 +83,9 @@ func ideasPerSitemap() int { return sitemapURLsPerFile - len(sitemapPages) }
 // (/sitemaps/ideas-AFTER.xml, each the ideas whose id is past AFTER), each
 // with the latest activity among its ideas.
 func (a *App) showSitemap(c *fiber.Ctx) error {
+	if a.portalIsPrivate() {
+		return sendXML(c, sitemapSet{NS: sitemapNS})
+	}
 	pages, err := models.SitemapPages(c.UserContext(), a.db, ideasPerSitemap())
 	if err != nil {
 		return err
@@ -108,6 +120,9 @@ func (a *App) showSitemapFile(c *fiber.Ctx) error {
 	if !ok || err != nil || after < 0 || strconv.FormatInt(after, 10) != num {
 		return fiber.ErrNotFound
 	}
+	if a.portalIsPrivate() {
+		return sendXML(c, sitemapSet{NS: sitemapNS})
+	}
 	return a.sendSitemapFile(c, after)
 }
 
@@ -136,6 +151,6 @@ func sendXML(c *fiber.Ctx, v any) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationXMLCharsetUTF8)
-	c.Set(fiber.HeaderCacheControl, "public, max-age=600")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.Send(append([]byte(xml.Header), out...))
 }

@@ -19,6 +19,7 @@ func (a *App) templateFuncs() template.FuncMap {
 		"safe":     func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec // stored HTML is sanitized on write
 		"ago":      func(t time.Time) string { return ago(a.db.Now(), t) },
 		"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"clock":    func(t time.Time) string { return t.UTC().Format("15:04") },
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"excerpt":  htmlExcerpt,
 		"plural":   plural,

@@ -2,6 +2,7 @@ package models
 
 import (
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -21,7 +22,8 @@ const (
 	kindTime
 	kindInt
 	kindFloat
-	kindSkip // derived by the database (PostgreSQL's search vector)
+	kindBytes // binary, base64 in the document
+	kindSkip  // derived by the database (PostgreSQL's search vector)
 )
 
 type column struct {
@@ -35,6 +37,8 @@ func kindOf(dbType string) columnKind {
 	switch {
 	case t == "TSVECTOR":
 		return kindSkip
+	case t == "BLOB", t == "BYTEA":
+		return kindBytes
 	case strings.Contains(t, "BOOL"):
 		return kindBool
 	case strings.Contains(t, "TIMESTAMP"), strings.Contains(t, "DATE"):
@@ -85,6 +89,9 @@ func (c column) export(v any) (any, error) {
 		return nil, nil
 	}
 	if b, ok := v.([]byte); ok {
+		if c.kind == kindBytes {
+			return base64.StdEncoding.EncodeToString(b), nil
+		}
 		v = string(b)
 	}
 	switch c.kind {
@@ -159,6 +166,12 @@ func (c column) load(v any) (any, error) {
 	case kindText:
 		if s, ok := v.(string); ok {
 			return s, nil
+		}
+	case kindBytes:
+		if s, ok := v.(string); ok {
+			if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+				return b, nil
+			}
 		}
 	}
 	return nil, fmt.Errorf("column %s: %v is not a valid value", c.name, v)

@@ -15,15 +15,18 @@ import (
 type Comment struct {
 	bun.BaseModel `bun:"table:comments"`
 
-	ID        int64      `bun:"id,pk,autoincrement"`
-	IdeaID    int64      `bun:"idea_id"`
-	AuthorID  int64      `bun:"author_id"`
-	Body      string     `bun:"body"`
-	BodyHTML  string     `bun:"body_html"`
-	IsStaff   bool       `bun:"is_staff"`
-	HiddenAt  *time.Time `bun:"hidden_at"`
-	CreatedAt time.Time  `bun:"created_at"`
-	UpdatedAt time.Time  `bun:"updated_at"`
+	ID       int64      `bun:"id,pk,autoincrement"`
+	IdeaID   int64      `bun:"idea_id"`
+	AuthorID int64      `bun:"author_id"`
+	Body     string     `bun:"body"`
+	BodyHTML string     `bun:"body_html"`
+	IsStaff  bool       `bun:"is_staff"`
+	HiddenAt *time.Time `bun:"hidden_at"`
+	// Moderation is "", ModerationPending or ModerationDeclined; a waiting
+	// or declined comment is also hidden and not counted.
+	Moderation string    `bun:"moderation"`
+	CreatedAt  time.Time `bun:"created_at"`
+	UpdatedAt  time.Time `bun:"updated_at"`
 
 	Author *User `bun:"rel:belongs-to,join:author_id=id"`
 }
@@ -87,6 +90,20 @@ func CreateComment(ctx context.Context, db *DB, n NewComment) (*Comment, error) 
 		c = &Comment{
 			IdeaID: n.IdeaID, AuthorID: n.Author.ID, Body: body, BodyHTML: markdown.Render(body),
 			IsStaff: n.Author.IsStaff(), CreatedAt: now, UpdatedAt: now, Author: n.Author,
+		}
+		wait, err := mustWait(ctx, tx, now, n.Author)
+		if err != nil {
+			return err
+		}
+		if wait {
+			// Stored hidden and uncounted, with no event yet: nobody hears
+			// of it until staff approve it (see ApproveComment). Its
+			// author follows the idea already.
+			c.HiddenAt, c.Moderation = &now, ModerationPending
+			if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+				return fmt.Errorf("insert comment: %w", err)
+			}
+			return subscribe(ctx, tx, n.IdeaID, n.Author.ID, now)
 		}
 		if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 			return fmt.Errorf("insert comment: %w", err)
@@ -167,27 +184,7 @@ func HideComment(ctx context.Context, db *DB, ideaID, commentID int64, staff *Us
 		return fmt.Errorf("hide comment %d: %w", commentID, ErrForbidden)
 	}
 	err := db.inTx(ctx, func(tx bun.Tx) error {
-		c, idea, err := commentOf(ctx, tx, ideaID, commentID)
-		if err != nil {
-			return err
-		}
-		if c.HiddenAt != nil {
-			return nil
-		}
-		now := db.Now()
-		r, err := tx.NewUpdate().Model((*Comment)(nil)).Set("hidden_at = ?", now).
-			Where("id = ?", commentID).Where("hidden_at IS NULL").Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("hide: %w", err)
-		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			return nil
-		}
-		if _, err := tx.NewUpdate().Table("ideas").Set("comments_count = comments_count - 1").
-			Where("id = ?", ideaID).Exec(ctx); err != nil {
-			return fmt.Errorf("uncount comment: %w", err)
-		}
-		return recordEvent(ctx, tx, now, EventCommentHidden, idea, staff.ID, CommentPayload{CommentID: commentID})
+		return hideCommentTx(ctx, tx, db.Now(), ideaID, commentID, staff)
 	})
 	if err != nil {
 		return fmt.Errorf("hide comment %d: %w", commentID, err)
@@ -201,11 +198,42 @@ func IdeaComments(ctx context.Context, db *DB, ideaID int64, viewer *User) ([]Co
 	var cs []Comment
 	q := db.bun.NewSelect().Model(&cs).Relation("Author").
 		Where("comment.idea_id = ?", ideaID).OrderExpr("comment.id ASC")
-	if !viewer.IsStaff() {
+	switch {
+	case viewer == nil:
 		q = q.Where("comment.hidden_at IS NULL")
+	case !viewer.IsStaff():
+		// Authors see their own comments while they wait.
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("comment.hidden_at IS NULL").
+				WhereOr("comment.moderation = ? AND comment.author_id = ?", ModerationPending, viewer.ID)
+		})
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("comments of idea %d: %w", ideaID, mapErr(err))
 	}
 	return cs, nil
+}
+
+// hideCommentTx is the body of HideComment, shared by the report queue.
+func hideCommentTx(ctx context.Context, tx bun.Tx, now time.Time, ideaID, commentID int64, staff *User) error {
+	c, idea, err := commentOf(ctx, tx, ideaID, commentID)
+	if err != nil {
+		return err
+	}
+	if c.HiddenAt != nil {
+		return nil
+	}
+	r, err := tx.NewUpdate().Model((*Comment)(nil)).Set("hidden_at = ?", now).
+		Where("id = ?", commentID).Where("hidden_at IS NULL").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("hide: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return nil
+	}
+	if _, err := tx.NewUpdate().Table("ideas").Set("comments_count = comments_count - 1").
+		Where("id = ?", ideaID).Exec(ctx); err != nil {
+		return fmt.Errorf("uncount comment: %w", err)
+	}
+	return recordEvent(ctx, tx, now, EventCommentHidden, idea, staff.ID, CommentPayload{CommentID: commentID})
 }

@@ -39,6 +39,8 @@ var exportTables = []struct {
 	{"comments", "id"},
 	{"subscriptions", "idea_id, user_id"},
 	{"events", "id"},
+	{"reports", "id"}, // open and resolved reports of ideas and comments
+	{"logos", "hash"}, // the site logo, named by the site_logo setting
 }
 
 // localSettings never leave the database: the signing key, and the note of

@@ -57,8 +57,27 @@ func lively(t *testing.T, db *models.DB) {
 	if err := models.HideIdea(ctx, db, 7, p.Staff, true); err != nil {
 		t.Fatal(err)
 	}
+	// Reports go along, open and resolved.
+	for _, r := range []struct {
+		idea    int64
+		comment int64
+		by      *models.User
+	}{{a.ID, 0, p.Bob}, {b.ID, c.ID, p.Bob}, {9, 0, p.Ann}} {
+		if _, err := models.ReportThing(ctx, db, r.idea, r.comment, r.by, "Looks wrong"); err != nil && r.comment == 0 {
+			t.Fatal(err)
+		}
+	}
+	if _, err := models.ResolveReports(ctx, db, 9, 0, p.Staff, false); err != nil {
+		t.Fatal(err)
+	}
 	secret := dbtest.Board(t, db, "internal", true)
 	dbtest.Idea(t, db, dbtest.IdeaSpec{Author: p.Staff, Title: "Private plans", Board: secret})
+	// A branded portal: its logo is binary, and goes along.
+	logo := append([]byte("\x89PNG\r\n\x1a\n"), 0xff, 0xfe, 0x00, 0x80, 0xc3)
+	if _, err := models.SaveSite(ctx, db, models.SiteInput{Name: "Acme", Accent: "#1d4ed8", Approval: models.ApprovalNew,
+		AllowedDomains: "acme.example", Logo: logo}, p.Admin); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // export returns the portal's document with its moment of export blanked.
@@ -103,6 +122,14 @@ func TestExportImportRoundTripAcrossEngines(t *testing.T) {
 			}
 			if res.Corrected != 0 || !reflect.DeepEqual(res.Counts, counts) {
 				t.Errorf("import %+v, export counts %v", res, counts)
+			}
+			site, err := models.LoadSite(ctx, to)
+			if err != nil || site.Name != "Acme" || site.Accent != "#1d4ed8" || site.Approval != models.ApprovalNew || site.LogoHash == "" {
+				t.Fatalf("imported settings %+v, %v", site, err)
+			}
+			if logo, err := models.LogoByHash(ctx, to, site.LogoHash); err != nil || logo.ContentType != "image/png" ||
+				!bytes.Equal(logo.Data, append([]byte("\x89PNG\r\n\x1a\n"), 0xff, 0xfe, 0x00, 0x80, 0xc3)) {
+				t.Fatalf("imported logo %+v, %v", logo, err)
 			}
 			want, got := export(t, from), export(t, to)
 			for k, v := range want {

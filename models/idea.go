@@ -39,6 +39,7 @@ type Idea struct {
 	ResponseAuthorID *int64     `bun:"response_author_id"`
 	RespondedAt      *time.Time `bun:"responded_at"`
 	HiddenAt         *time.Time `bun:"hidden_at"`
+	Moderation       string     `bun:"moderation"` // "", ModerationPending or ModerationDeclined
 	CreatedAt        time.Time  `bun:"created_at"`
 	UpdatedAt        time.Time  `bun:"updated_at"`
 	LastActivityAt   time.Time  `bun:"last_activity_at"`
@@ -59,7 +60,13 @@ func (i *Idea) VisibleTo(u *User) bool {
 	if i.Board != nil && !i.Board.VisibleTo(u) {
 		return false
 	}
-	return i.HiddenAt == nil || u.IsStaff()
+	return i.HiddenAt == nil || u.IsStaff() || i.WaitingFor(u)
+}
+
+// WaitingFor reports whether the idea waits for approval and u is its
+// author, who alone besides staff sees it meanwhile.
+func (i *Idea) WaitingFor(u *User) bool {
+	return i.Moderation == ModerationPending && u != nil && u.ID == i.AuthorID
 }
 
 // Public reports whether anyone at all may see the idea (feeds, sitemap).
@@ -179,6 +186,10 @@ func CreateIdea(ctx context.Context, db *DB, n NewIdea) (*Idea, error) {
 			return fmt.Errorf("default status: %w", mapErr(err))
 		}
 		now := db.Now()
+		wait, err := mustWait(ctx, tx, now, n.Author)
+		if err != nil {
+			return err
+		}
 		bodyHTML := markdown.Render(n.Body)
 		idea = &Idea{
 			BoardID:        board.ID,
@@ -196,6 +207,11 @@ func CreateIdea(ctx context.Context, db *DB, n NewIdea) (*Idea, error) {
 			Board:          board,
 			Status:         status,
 			Author:         n.Author,
+		}
+		if wait {
+			// Hidden until staff approve it: every public surface
+			// leaves it out as it leaves out any hidden idea.
+			idea.Moderation, idea.HiddenAt = ModerationPending, &now
 		}
 		if _, err := tx.NewInsert().Model(idea).Exec(ctx); err != nil {
 			return fmt.Errorf("insert idea: %w", err)

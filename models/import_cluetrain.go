@@ -346,7 +346,7 @@ func exportOrder(row map[string]any) []string {
 func (l *loader) finish() error {
 	ctx, tx := l.ctx, l.tx
 	if l.db.pg {
-		for _, t := range []string{"users", "identities", "boards", "statuses", "ideas", "comments", "events"} {
+		for _, t := range []string{"users", "identities", "boards", "statuses", "ideas", "comments", "events", "reports"} {
 			q := fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT COALESCE(max(id), 0) + 1 FROM %s), false)", t, t)
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("continue %s ids: %w", t, err)

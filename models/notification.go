@@ -53,7 +53,7 @@ type MailArgs struct {
 // followers.
 func notifies(kind string) bool {
 	switch kind {
-	case EventStatusChanged, EventCommented, EventMerged:
+	case EventStatusChanged, EventCommented, EventMerged, EventIdeaApproved:
 		return true
 	}
 	return false

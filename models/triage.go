@@ -224,27 +224,32 @@ func HideIdea(ctx context.Context, db *DB, ideaID int64, actor *User, hide bool)
 		return fmt.Errorf("hide idea %d: %w", ideaID, ErrForbidden)
 	}
 	err := db.inTx(ctx, func(tx bun.Tx) error {
-		idea, err := lockIdea(ctx, db, tx, ideaID)
-		if err != nil {
-			return err
-		}
-		if (idea.HiddenAt != nil) == hide {
-			return nil
-		}
-		now := db.Now()
-		var at *time.Time
-		kind := EventIdeaShown
-		if hide {
-			at, kind = &now, EventIdeaHidden
-		}
-		if _, err := tx.NewUpdate().Model(idea).WherePK().Set("hidden_at = ?", at).Exec(ctx); err != nil {
-			return err
-		}
-		// Every feed that listed the idea changes: the event says so.
-		return recordEvent(ctx, tx, now, kind, idea, actor.ID, struct{}{})
+		return hideIdeaTx(ctx, db, tx, db.Now(), ideaID, actor, hide)
 	})
 	if err != nil {
 		return fmt.Errorf("hide idea %d: %w", ideaID, err)
 	}
 	return nil
+}
+
+// hideIdeaTx is the body of HideIdea, shared by the report queue. Showing
+// an idea again also ends any wait for approval.
+func hideIdeaTx(ctx context.Context, db *DB, tx bun.Tx, now time.Time, ideaID int64, actor *User, hide bool) error {
+	idea, err := lockIdea(ctx, db, tx, ideaID)
+	if err != nil {
+		return err
+	}
+	if (idea.HiddenAt != nil) == hide {
+		return nil
+	}
+	var at *time.Time
+	kind := EventIdeaShown
+	if hide {
+		at, kind = &now, EventIdeaHidden
+	}
+	if _, err := tx.NewUpdate().Model(idea).WherePK().Set("hidden_at = ?", at).Set("moderation = ''").Exec(ctx); err != nil {
+		return err
+	}
+	// Every feed that listed the idea changes: the event says so.
+	return recordEvent(ctx, tx, now, kind, idea, actor.ID, struct{}{})
 }

@@ -129,26 +129,33 @@ func SetUserRole(ctx context.Context, db *DB, email, role string) (*User, error)
 		v.Add("role", fmt.Sprintf("%q is not a role: use admin, staff or member", role))
 		return nil, v
 	}
-	return updateUserByEmail(ctx, db, email, role != RoleMember, "role = ?", role)
+	return updateUserByEmail(ctx, db, email, role != RoleMember, func(u *User) (string, string) {
+		return EventRoleChanged, "Role " + u.Role + " → " + role
+	}, "role = ?", role)
 }
 
 // BlockUser stops the account holding the address from writing; it can
 // still sign in and read. Like a role, a block goes only to a verified
 // address, so that it reaches the person the address names.
 func BlockUser(ctx context.Context, db *DB, email string) (*User, error) {
-	return updateUserByEmail(ctx, db, email, true, "blocked_at = COALESCE(blocked_at, ?)", db.Now())
+	return updateUserByEmail(ctx, db, email, true, func(*User) (string, string) { return EventUserBlocked, "Blocked" },
+		"blocked_at = COALESCE(blocked_at, ?)", db.Now())
 }
 
 // UnblockUser lets a blocked account write again, if its address is
 // verified.
 func UnblockUser(ctx context.Context, db *DB, email string) (*User, error) {
-	return updateUserByEmail(ctx, db, email, true, "blocked_at = NULL")
+	return updateUserByEmail(ctx, db, email, true, func(*User) (string, string) { return EventUserUnblocked, "Unblocked" },
+		"blocked_at = NULL")
 }
 
 // updateUserByEmail changes the account holding the address. With verified,
 // an account whose address is not verified is refused with a
 // *ValidationError on "email".
-func updateUserByEmail(ctx context.Context, db *DB, email string, verified bool, set string, args ...any) (*User, error) {
+//
+// audit names the event the change is recorded as, in the same
+// transaction, and what it did to the account as found.
+func updateUserByEmail(ctx context.Context, db *DB, email string, verified bool, audit func(*User) (kind, summary string), set string, args ...any) (*User, error) {
 	var u *User
 	err := db.inTx(ctx, func(tx bun.Tx) error {
 		found, err := userByEmailTx(ctx, tx, email)
@@ -161,7 +168,11 @@ func updateUserByEmail(ctx context.Context, db *DB, email string, verified bool,
 				"until its owner proves it by signing in with an emailed link or a provider that vouches for it.", found.EmailAddress()))
 			return v
 		}
+		kind, summary := audit(found)
 		if _, err := tx.NewUpdate().Model(found).Set(set, args...).WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if err := recordAudit(ctx, tx, db.Now(), kind, actorOf(ctx), "Account "+found.EmailAddress(), summary); err != nil {
 			return err
 		}
 		u = new(User)
