@@ -330,6 +330,20 @@ func privateRoutes(idea *models.Idea) []privateRoute {
 		{"/static/:file", "/static/nothing.css", http.StatusNotFound},
 		{"/site.css", "/site.css", http.StatusOK},
 		{"/logo/:hash", "/logo/nothing", http.StatusNotFound},
+		{"/metrics", "/metrics", http.StatusOK},
+		{"/sitemaps/:file", "/sitemaps/ideas-0.xml", http.StatusOK},
+		{"/triage.csv", "/triage.csv", http.StatusSeeOther},
+		{"/ideas/:id/voters.csv", "/ideas/" + id + "/voters.csv", http.StatusSeeOther},
+		{"/admin/api", "/admin/api", http.StatusSeeOther},
+		{"/sso", "/sso", http.StatusSeeOther},
+		// The API answers to keys, which act as staff, whatever the portal.
+		{"/api/v1/openapi.json", "/api/v1/openapi.json", http.StatusOK},
+		{"/api/v1/ideas", "/api/v1/ideas", http.StatusUnauthorized},
+		{"/api/v1/ideas/:id", "/api/v1/ideas/" + id, http.StatusUnauthorized},
+		{"/api/v1/ideas/:id/votes", "/api/v1/ideas/" + id + "/votes", http.StatusUnauthorized},
+		{"/api/v1/boards", "/api/v1/boards", http.StatusUnauthorized},
+		{"/api/v1/statuses", "/api/v1/statuses", http.StatusUnauthorized},
+		{"/api/v1/webhooks", "/api/v1/webhooks", http.StatusUnauthorized},
 	}
 }
 
