@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -232,5 +233,39 @@ func TestPageCacheRendersOnceForACrowd(t *testing.T) {
 		if hits, misses := ta.pages.hits.Load(), ta.pages.misses.Load(); misses != 1 || hits != crowd-1 {
 			t.Fatalf("%d misses and %d hits for a crowd of %d, want 1 and %d", misses, hits, crowd, crowd-1)
 		}
+	})
+}
+
+// Site settings saved on one instance show on another's cached pages as
+// soon as it reads the new data version, and a portal made private stops
+// serving anything from the cache.
+func TestPageCacheFollowsSiteSettings(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		newTestApp(t, db)
+		two := newTestApp(t, db, WithPageCache(defaultCacheBytes, 200*time.Millisecond))
+		admin := dbtest.User(t, db, "Ada", "ada@example.com", models.RoleAdmin)
+		reader := &client{ta: two, cookies: map[string]string{}}
+		wantStatus(t, reader.get("/"), http.StatusOK)
+		if resp := reader.get("/"); resp.Header.Get("X-Cache") != "hit" {
+			t.Fatal("the second read of / was not a hit")
+		}
+
+		in := models.SiteInput{Name: "Quokka Feedback", Approval: models.ApprovalNever, Private: "off"}
+		if _, err := models.SaveSite(ctx, db, in, admin); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, 5*time.Second, "the other instance shows the new name", func() bool {
+			return strings.Contains(body(t, reader.get("/")), "Quokka Feedback")
+		})
+
+		in.Private = "on"
+		if _, err := models.SaveSite(ctx, db, in, admin); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, 5*time.Second, "the other instance sends visitors to sign in", func() bool {
+			resp := reader.get("/")
+			return resp.StatusCode == http.StatusSeeOther && resp.Header.Get("X-Cache") == ""
+		})
 	})
 }
