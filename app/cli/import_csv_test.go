@@ -32,7 +32,7 @@ func TestImportCSV(t *testing.T) {
 			t.Setenv("LOG_LEVEL", "error")
 			// The import creates and migrates the database.
 			file := writeFile(t, "ideas.csv", goodCSV)
-			st, out, errOut := runCLI("import", "csv", file)
+			st, out, errOut := run("import", "csv", file)
 			if st != exitOK {
 				t.Fatalf("import: %d\n%s\n%s", st, out, errOut)
 			}
@@ -86,7 +86,7 @@ func TestImportCSV(t *testing.T) {
 				t.Error("a person without a name is not named after the address")
 			}
 
-			st, out, errOut = runCLI("import", "csv", file)
+			st, out, errOut = run("import", "csv", file)
 			if st != exitOK || !strings.Contains(out, "Nothing new") || !strings.Contains(out, "3 imported before") {
 				t.Fatalf("second import: %d\n%s\n%s", st, out, errOut)
 			}
@@ -103,7 +103,7 @@ func TestImportCSV(t *testing.T) {
 				"Bad date,eve@example.com,,01/05/2024,\n"+
 				"Too few,eve@example.com\n"+
 				",eve@example.com,,,x@example.com y@\n")
-			st, out, errOut = runCLI("import", "csv", bad)
+			st, out, errOut = run("import", "csv", bad)
 			wantLines := []string{
 				bad + `:3: status "frozen" is not one of this portal's statuses`,
 				bad + `:5: author_email "not-an-address" is not an email address`,
@@ -132,7 +132,7 @@ func TestImportCSV(t *testing.T) {
 				{"", "the file is empty"},
 				{"title,author_email\n\"open quote,a@example.com\n", "extraneous or missing"},
 			} {
-				st, _, errOut := runCLI("import", "csv", writeFile(t, "x.csv", c.content))
+				st, _, errOut := run("import", "csv", writeFile(t, "x.csv", c.content))
 				if st != exitFailed || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, c.want) {
 					t.Errorf("%q: status %d, stderr %q", c.content, st, errOut)
 				}

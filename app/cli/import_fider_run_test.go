@@ -55,14 +55,14 @@ func TestImportFider(t *testing.T) {
 			dbURL := dbtest.URL(t, dialect)
 			t.Setenv("DATABASE_URL", dbURL)
 			t.Setenv("LOG_LEVEL", "error")
-			if st, _, errOut := runCLI("migrate"); st != exitOK {
+			if st, _, errOut := run("migrate"); st != exitOK {
 				t.Fatalf("migrate: %d %s", st, errOut)
 			}
 			db := openURL(t, dbURL)
 			bob := dbtest.User(t, db, "Robert", "bob@example.com", models.RoleMember)
 
 			file := writeZip(t, fiderFixture())
-			st, out, errOut := runCLI("import", "fider", file)
+			st, out, errOut := run("import", "fider", file)
 			if st != exitOK {
 				t.Fatalf("import: %d\n%s\n%s", st, out, errOut)
 			}
@@ -167,7 +167,7 @@ func TestImportFider(t *testing.T) {
 			servesImported(t, db)
 
 			// A second run finds everything and changes nothing.
-			st, out, errOut = runCLI("import", "fider", file)
+			st, out, errOut = run("import", "fider", file)
 			if st != exitOK || !strings.Contains(out, "Nothing new") || !strings.Contains(out, "ideas:    0 new (0 of them hidden), 6 imported before") {
 				t.Fatalf("second import: %d\n%s\n%s", st, out, errOut)
 			}
@@ -177,7 +177,7 @@ func TestImportFider(t *testing.T) {
 
 			// Broken files fail with one line and change nothing.
 			for _, bad := range badFiderFiles(t) {
-				st, out, errOut := runCLI("import", "fider", bad.file)
+				st, out, errOut := run("import", "fider", bad.file)
 				if st != exitFailed || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, bad.want) || out != "" {
 					t.Errorf("%s: status %d, stderr %q, stdout %q", bad.name, st, errOut, out)
 				}

@@ -118,13 +118,6 @@ func writeZip(t *testing.T, members map[string]any) string {
 	return file
 }
 
-// runCLI runs the command line with its output captured.
-func runCLI(args ...string) (int, string, string) {
-	var out, errOut bytes.Buffer
-	st := Main(args, &out, &errOut)
-	return st, out.String(), errOut.String()
-}
-
 // openURL opens a database the command line wrote.
 func openURL(t *testing.T, dbURL string) *models.DB {
 	t.Helper()

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -17,11 +16,6 @@ func TestUsersCommand(t *testing.T) {
 			dbURL := dbtest.URL(t, dialect)
 			t.Setenv("DATABASE_URL", dbURL)
 			t.Setenv("LOG_LEVEL", "error")
-			run := func(args ...string) (int, string, string) {
-				var out, errOut bytes.Buffer
-				st := Main(args, &out, &errOut)
-				return st, out.String(), errOut.String()
-			}
 			if st, out, _ := run("users", "--help"); st != exitOK || !strings.Contains(out, "set-role EMAIL ROLE") {
 				t.Fatalf("users --help: %d %q", st, out)
 			}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -19,11 +18,6 @@ func TestUsersCommandRefusesUnverifiedAddresses(t *testing.T) {
 			dbURL := dbtest.URL(t, dialect)
 			t.Setenv("DATABASE_URL", dbURL)
 			t.Setenv("LOG_LEVEL", "error")
-			run := func(args ...string) (int, string, string) {
-				var out, errOut bytes.Buffer
-				st := Main(args, &out, &errOut)
-				return st, out.String(), errOut.String()
-			}
 			if st, _, errOut := run("users", "list"); st != exitOK {
 				t.Fatalf("users list: %d %q", st, errOut)
 			}
