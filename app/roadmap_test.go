@@ -37,7 +37,7 @@ func TestTriageToRoadmapToChangelog(t *testing.T) {
 		if first < 0 || strings.Contains(page, ">CSV export<") {
 			t.Fatalf("triage does not offer Dark mode (or shows a planned idea):\n%s", mainOf(t, page))
 		}
-		if !strings.Contains(page, "+2 in 30 days") {
+		if !strings.Contains(page, "+2 in 4 weeks") {
 			t.Error("triage lacks the vote velocity")
 		}
 		// Click one opens the Plan form; click two submits it as it stands.

@@ -12,8 +12,10 @@ import (
 // TriageLimit is how many ideas the triage view ranks at once.
 const TriageLimit = 50
 
-// VelocityWindow is how far back the triage view counts recent votes.
-const VelocityWindow = 30 * 24 * time.Hour
+// VelocityWeeks is how many weeks the triage view's recent votes cover:
+// this week and the ones before it, read from the weekly counts the chart
+// shows, so the figure costs no count of votes however popular the idea.
+const VelocityWeeks = 4
 
 // Triage sorts (DESIGN.md's names; "top" and "trending" are taken for
 // votes and trend too, as links made before them still say).
@@ -48,7 +50,7 @@ type TriageQuery struct {
 // TriageItem is an idea with its recent vote count and its votes per week.
 type TriageItem struct {
 	Idea
-	Velocity int   // votes in the last VelocityWindow
+	Velocity int   // standing votes cast in the last VelocityWeeks weeks, this one included
 	Weeks    []int // standing votes by the week they were cast, the last ChartWeeks weeks, oldest first
 }
 
@@ -71,12 +73,16 @@ func TriageStatuses(ctx context.Context, db *DB) ([]Status, error) {
 	return ss, nil
 }
 
-// Plans lists the plans people are on, for the triage filter: at most 50,
-// read from users_plan_idx.
+// Plans lists the plans people are on, for the triage filter: at most 50.
+// Each is one probe of users_plan_idx for the next plan after the last, so
+// the cost is the number of plans, not of people.
 func Plans(ctx context.Context, db *DB) ([]string, error) {
 	var plans []string
-	err := db.bun.NewSelect().Table("users").Column("plan").Where("plan <> ''").
-		Group("plan").Order("plan").Limit(50).Scan(ctx, &plans)
+	err := db.bun.NewRaw(`WITH RECURSIVE p(plan, n) AS (
+		SELECT (SELECT min(plan) FROM users WHERE plan > ''), 1
+		UNION ALL
+		SELECT (SELECT min(plan) FROM users WHERE plan > p.plan), n + 1 FROM p WHERE p.plan IS NOT NULL AND n < 50
+	) SELECT plan FROM p WHERE plan IS NOT NULL ORDER BY plan`).Scan(ctx, &plans)
 	if err != nil {
 		return nil, fmt.Errorf("plans: %w", mapErr(err))
 	}
@@ -99,8 +105,8 @@ func triageColumn(sort string) string {
 // left out), a page at a time. Each status is one range of
 // ideas_status_{top,trend,revenue}_idx from the cursor on; the ranges are
 // merged here. The plan filter probes idea_plans' key for each idea the
-// range reads. The page's vote velocity is one grouped query over
-// votes_idea_time_idx, its weekly counts one over idea_weeks' key.
+// range reads. The page's boards are one query by key, and its weekly
+// counts, from which its recent votes are summed, one over idea_weeks' key.
 func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 	if q.Limit <= 0 || q.Limit > TriageLimit {
 		q.Limit = TriageLimit
@@ -120,16 +126,23 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 		after.val, after.id = v, id
 	}
 
+	// The statuses are a handful of rows: read them all, and give each
+	// idea its own rather than joining a copy onto every row.
+	var statuses []Status
+	if err := db.bun.NewSelect().Model(&statuses).Order("position", "id").Scan(ctx); err != nil {
+		return TriagePage{}, fmt.Errorf("triage statuses: %w", err)
+	}
+	byStatus := make(map[int64]*Status, len(statuses))
 	var statusIDs []int64
+	for i := range statuses {
+		s := &statuses[i]
+		byStatus[s.ID] = s
+		if q.StatusID == 0 && !s.OnRoadmap && s.Category == CategoryOpen {
+			statusIDs = append(statusIDs, s.ID)
+		}
+	}
 	if q.StatusID != 0 {
 		statusIDs = []int64{q.StatusID}
-	} else {
-		err := db.bun.NewSelect().Table("statuses").Column("id").
-			Where("on_roadmap = ?", false).Where("category = ?", CategoryOpen).
-			Order("position", "id").Scan(ctx, &statusIDs)
-		if err != nil {
-			return TriagePage{}, fmt.Errorf("triage statuses: %w", err)
-		}
 	}
 
 	var ideas []Idea
@@ -138,22 +151,21 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 		// A row shows neither the body nor the response: leave the long
 		// text columns in the table.
 		sel := db.bun.NewSelect().Model(&part).
-			Column("id", "board_id", "author_id", "title", "slug", "status_id", "votes_count",
-				"comments_count", "trend_score", "revenue_cents", "critical_count", "merged_into_id",
-				"hidden_at", "created_at", "updated_at", "last_activity_at").
-			Relation("Board").Relation("Status").
-			Where("idea.status_id = ?", sid).
-			Where("idea.hidden_at IS NULL").Where("idea.merged_into_id IS NULL").
-			OrderExpr("idea." + col + " DESC, idea.id DESC").
+			Column("id", "board_id", "title", "slug", "status_id", "votes_count",
+				"comments_count", "trend_score", "revenue_cents", "critical_count",
+				"created_at", "updated_at").
+			Where("status_id = ?", sid).
+			Where("hidden_at IS NULL").Where("merged_into_id IS NULL").
+			OrderExpr(col + " DESC, id DESC").
 			Limit(int64(q.Limit + 1))
 		if q.BoardID != 0 {
-			sel = sel.Where("idea.board_id = ?", q.BoardID)
+			sel = sel.Where("board_id = ?", q.BoardID)
 		}
 		if q.Plan != "" {
 			sel = sel.Where("EXISTS (SELECT 1 FROM idea_plans AS ip WHERE ip.idea_id = idea.id AND ip.plan = ?)", q.Plan)
 		}
 		if after.id != 0 {
-			sel = sel.Where("(idea."+col+", idea.id) < (?, ?)", after.val, after.id)
+			sel = sel.Where("("+col+", id) < (?, ?)", after.val, after.id)
 		}
 		if err := sel.Scan(ctx); err != nil {
 			return TriagePage{}, fmt.Errorf("triage: %w", mapErr(err))
@@ -189,29 +201,21 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 	if len(ids) == 0 {
 		return page, nil
 	}
-	var counts []struct {
-		IdeaID int64 `bun:"idea_id"`
-		N      int   `bun:"n"`
-	}
-	now := db.Now()
-	err := db.bun.NewSelect().Table("votes").ColumnExpr("idea_id, count(*) AS n").
-		Where("idea_id IN (?)", bun.List(ids)).
-		Where("created_at >= ?", now.Add(-VelocityWindow)).
-		Group("idea_id").Scan(ctx, &counts)
+	boards, err := boardsByID(ctx, db, ideas)
 	if err != nil {
-		return TriagePage{}, fmt.Errorf("vote velocity: %w", err)
+		return TriagePage{}, err
 	}
-	byID := make(map[int64]int, len(counts))
-	for _, c := range counts {
-		byID[c.IdeaID] = c.N
-	}
-	weeks, err := WeeklyVotes(ctx, db, ids, now, ChartWeeks)
+	weeks, err := WeeklyVotes(ctx, db, ids, db.Now(), ChartWeeks)
 	if err != nil {
 		return TriagePage{}, err
 	}
 	for i := range items {
-		items[i].Velocity = byID[items[i].ID]
-		items[i].Weeks = weeks[items[i].ID]
+		it := &items[i]
+		it.Board, it.Status = boards[it.BoardID], byStatus[it.StatusID]
+		it.Weeks = weeks[it.ID]
+		for _, n := range it.Weeks[len(it.Weeks)-VelocityWeeks:] {
+			it.Velocity += n
+		}
 	}
 	return page, nil
 }
@@ -252,4 +256,25 @@ func hideIdeaTx(ctx context.Context, db *DB, tx bun.Tx, now time.Time, ideaID in
 	}
 	// Every feed that listed the idea changes: the event says so.
 	return recordEvent(ctx, tx, now, kind, idea, actor.ID, struct{}{})
+}
+
+// boardsByID reads the boards of the given ideas, by id.
+func boardsByID(ctx context.Context, db *DB, ideas []Idea) (map[int64]*Board, error) {
+	ids := make([]int64, 0, len(ideas))
+	seen := make(map[int64]bool, len(ideas))
+	for i := range ideas {
+		if id := ideas[i].BoardID; !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	var boards []Board
+	if err := db.bun.NewSelect().Model(&boards).Where("id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("boards by id: %w", err)
+	}
+	out := make(map[int64]*Board, len(boards))
+	for i := range boards {
+		out[boards[i].ID] = &boards[i]
+	}
+	return out, nil
 }

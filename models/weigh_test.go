@@ -7,9 +7,12 @@ import (
 	"math/rand"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/cluetrain/cluetrain/models"
 	"github.com/cluetrain/cluetrain/models/dbtest"
@@ -392,4 +395,75 @@ func TestTriagePagesByRevenueAndPlan(t *testing.T) {
 			t.Error("a bad cursor was taken")
 		}
 	})
+}
+
+// The triage filter's plans are each plan once, in order, read a plan at a
+// time from users_plan_idx rather than by grouping everyone.
+func TestPlansAreReadOneAtATime(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ctx := context.Background()
+		if got, err := models.Plans(ctx, db); err != nil || len(got) != 0 {
+			t.Fatalf("plans of nobody: %v, %v", got, err)
+		}
+		for i, plan := range []string{"pro", "enterprise", "pro", "", "starter", "enterprise"} {
+			dbtest.Customer(t, db, fmt.Sprintf("Customer %d", i), fmt.Sprintf("c%d@example.com", i), fmt.Sprintf("Co %d", i), plan, 1000)
+		}
+		got, err := models.Plans(ctx, db)
+		if err != nil || !reflect.DeepEqual(got, []string{"enterprise", "pro", "starter"}) {
+			t.Fatalf("plans %v, %v", got, err)
+		}
+		for i := range 60 {
+			dbtest.Customer(t, db, fmt.Sprintf("Many %d", i), fmt.Sprintf("m%d@example.com", i), "Many", fmt.Sprintf("plan-%02d", i), 1000)
+		}
+		if got, err := models.Plans(ctx, db); err != nil || len(got) != 50 || got[0] != "enterprise" || got[49] != "plan-48" {
+			t.Fatalf("%d plans (%v), want the first 50", len(got), err)
+		}
+
+		dbtest.Analyze(t, db)
+		explain := "EXPLAIN QUERY PLAN "
+		if db.PG() {
+			explain = "EXPLAIN "
+		}
+		var lines []string
+		rec := &queryRecorder{}
+		if _, err := models.Plans(ctx, db.WithQueryHook(planHook{rec})); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.queries) != 1 {
+			t.Fatalf("%d queries", len(rec.queries))
+		}
+		rows, err := db.Bun().QueryContext(ctx, explain+rec.queries[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
+		}
+		plan := strings.Join(lines, "\n")
+		probes := strings.Count(plan, "SEARCH users USING COVERING INDEX users_plan_idx (plan>?)") == 2
+		if db.PG() {
+			probes = strings.Contains(plan, "Index Only Scan using users_plan_idx") && !strings.Contains(plan, "Seq Scan")
+		}
+		if !probes {
+			t.Errorf("plans are not read from users_plan_idx:\n%s", plan)
+		}
+	})
+}
+
+// planHook records every statement, WITH queries too.
+type planHook struct{ r *queryRecorder }
+
+func (h planHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (h planHook) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	h.r.queries = append(h.r.queries, e.Query)
 }
