@@ -74,9 +74,9 @@ func TestRoadmapCardsAreCachedAndNeverStale(t *testing.T) {
 	})
 }
 
-// The columns everyone but staff sees are rendered once per data version;
-// staff, who also see private boards and the controls, never get them, nor
-// do the others get the staff's.
+// The columns everyone but staff sees are rendered once per data version,
+// and so are the staff's (private boards and controls too, with each
+// viewer's own CSRF token written in); neither is served to the other.
 func TestRoadmapBoardIsSharedOnlyByThoseWhoSeeTheSame(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ta := newTestApp(t, db)
@@ -88,18 +88,30 @@ func TestRoadmapBoardIsSharedOnlyByThoseWhoSeeTheSame(t *testing.T) {
 		member.signInAs(cast.Ann)
 		other.signInAs(cast.Bob)
 		boards := func() int {
-			if ta.roadmap.latest.Load() == nil {
-				return 0
+			n := 0
+			for _, kept := range []*roadmapBoardCache{&ta.roadmap.members, &ta.roadmap.staff} {
+				if kept.latest.Load() != nil {
+					n++
+				}
 			}
-			return 1
+			return n
 		}
 
 		page := wantStatus(t, staff.get("/roadmap"), http.StatusOK)
 		if !strings.Contains(page, ">Secret plan</a>") || !strings.Contains(page, `action="/roadmap/move"`) {
 			t.Fatalf("staff do not see the private card or the controls")
 		}
-		if n := boards(); n != 0 {
-			t.Fatalf("the staff's roadmap was kept (%d)", n)
+		if n := boards(); n != 1 || ta.roadmap.staff.latest.Load() == nil {
+			t.Fatalf("%d roadmaps kept, want the staff's", n)
+		}
+		// Another staff member gets the kept columns with their own token.
+		admin := ta.client()
+		admin.signInAs(cast.Admin)
+		again := wantStatus(t, admin.get("/roadmap"), http.StatusOK)
+		mine, theirs := csrfInput.FindAllStringSubmatch(page, -1), csrfInput.FindAllStringSubmatch(again, -1)
+		// Two cards of three forms each, and signing out.
+		if len(mine) != 7 || len(theirs) != 7 || mine[6][1] == theirs[6][1] || strings.Contains(again, mine[6][1]) || strings.Contains(again, formMark) {
+			t.Fatalf("the kept staff roadmap does not carry each viewer's token: %d and %d forms", len(mine), len(theirs))
 		}
 		for _, c := range []*client{member, other} {
 			page := wantStatus(t, c.get("/roadmap"), http.StatusOK)
@@ -107,8 +119,8 @@ func TestRoadmapBoardIsSharedOnlyByThoseWhoSeeTheSame(t *testing.T) {
 				t.Fatalf("a member's roadmap:\n%s", mainOf(t, page))
 			}
 		}
-		if n := boards(); n != 1 {
-			t.Fatalf("%d roadmaps kept for two members, want 1", n)
+		if n := boards(); n != 2 {
+			t.Fatalf("%d roadmaps kept for staff and two members, want 2", n)
 		}
 		if page := wantStatus(t, staff.get("/roadmap"), http.StatusOK); !strings.Contains(page, ">Secret plan</a>") {
 			t.Fatalf("after members, staff got the members' roadmap")
@@ -150,8 +162,18 @@ func TestTriageRowsAreKeptPerSessionAndNeverStale(t *testing.T) {
 		if token(other) == token(first) || strings.Contains(other, token(first)) {
 			t.Fatalf("one staff member's row, with its token, was served to another")
 		}
+		// A kept row takes each view's way back, and no marker is left.
+		sorted := wantStatus(t, sam.get("/triage?sort=revenue&board="), http.StatusOK)
+		if n := strings.Count(sorted, `name="next" value="/triage?sort=revenue"`); n != 4 {
+			t.Errorf("%d forms lead back to the sorted view, want 4", n)
+		}
+		for _, page := range []string{first, other, sorted} {
+			if strings.Contains(page, formMark) {
+				t.Fatalf("a row marker reached the page")
+			}
+		}
 		dbtest.Vote(t, db, idea, cast.Bob, db.Now())
-		if page := wantStatus(t, sam.get("/triage"), http.StatusOK); !strings.Contains(page, "+1 in 30 days") || !strings.Contains(page, "<strong>1</strong>") {
+		if page := wantStatus(t, sam.get("/triage"), http.StatusOK); !strings.Contains(page, "+1 in 4 weeks") || !strings.Contains(page, "<strong>1</strong>") {
 			t.Fatalf("a vote does not show in triage:\n%s", mainOf(t, page))
 		}
 	})

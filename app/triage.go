@@ -3,8 +3,10 @@ package app
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/csv"
 	"fmt"
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -99,9 +101,13 @@ func (a *App) showTriage(c *fiber.Ctx) error {
 		params.Set("after", page.Next)
 		more = "/triage?" + params.Encode()
 	}
+	rows, err := a.triageRows(page.Items, a.csrfToken(c), next)
+	if err != nil {
+		return err
+	}
 	return a.render(c, fiber.StatusOK, "triage", fiber.Map{
 		"Title":    "Triage",
-		"Items":    page.Items,
+		"Rows":     rows,
 		"Sort":     v.Query.Sort,
 		"Boards":   v.Boards,
 		"Board":    v.Board,
@@ -109,12 +115,97 @@ func (a *App) showTriage(c *fiber.Ctx) error {
 		"Status":   v.Status,
 		"Plans":    v.Plans,
 		"Plan":     v.Query.Plan,
-		"Next":     next,
 		"More":     more,
 		"CSV":      csvPath,
 		"Limit":    models.TriageLimit,
 		"Weeks":    models.ChartWeeks,
 	})
+}
+
+// triageRow is what partials/triage_row renders: an idea with its weighing,
+// and in its forms the markers for the viewer's CSRF token and the way back.
+type triageRow struct {
+	*models.TriageItem
+	Age  string
+	CSRF string
+	Next string
+}
+
+// formMark stands in a cached fragment for what differs from one viewer or
+// view to the next: followed by 'c' for the CSRF token, by 'n' for the way
+// back. It is random, so no text a person writes can contain it.
+var formMark = "mark-" + rand.Text() + "-"
+
+// triageRows renders triage's rows, from the row cache where it can: like
+// an idea row, a triage row's key holds everything it shows, so a cached
+// row is never stale. The cached HTML carries formMark where each request
+// writes its own token and path.
+func (a *App) triageRows(items []models.TriageItem, csrf, next string) (template.HTML, error) {
+	now := a.db.Now()
+	rows := make([]string, len(items))
+	size := 0
+	var key strings.Builder
+	for i := range items {
+		it := &items[i]
+		row := triageRow{TriageItem: it, Age: ago(now, it.CreatedAt), CSRF: formMark + "c", Next: formMark + "n"}
+		key.Reset()
+		key.WriteString("triage ")
+		rowKey(&key, ideaRow{Idea: &it.Idea, Age: row.Age})
+		fmt.Fprintf(&key, "|%d %d %d %t %v", it.RevenueCents, it.CriticalCount, it.Velocity, it.Board != nil && it.Board.IsPrivate, it.Weeks)
+		h, ok := a.rows.Get(key.String())
+		if !ok {
+			html, err := a.views.execute("partials/triage_row", "", row)
+			if err != nil {
+				return "", err
+			}
+			h = template.HTML(unindent(html)) //nolint:gosec // our own template's output
+			a.rows.Add(key.String(), h)
+		}
+		rows[i] = string(h)
+		size += len(h)
+	}
+	next = template.HTMLEscapeString(next)
+	var out strings.Builder
+	out.Grow(size + len(rows)*8*(len(csrf)+len(next)))
+	for _, h := range rows {
+		fillMarks(&out, h, csrf, next)
+	}
+	return template.HTML(out.String()), nil //nolint:gosec // our rows, with a token and an escaped path in place of their marks
+}
+
+// unindent drops the indentation after each line break of rendered HTML,
+// a third of a row kept in memory and sent. It is for fragments whose
+// text is all in elements where white space collapses (no pre, no
+// textarea with a line break in it).
+func unindent(html []byte) []byte {
+	out := html[:0]
+	for i := 0; i < len(html); i++ {
+		out = append(out, html[i])
+		if html[i] == '\n' {
+			for i+1 < len(html) && (html[i+1] == ' ' || html[i+1] == '\t') {
+				i++
+			}
+		}
+	}
+	return out
+}
+
+// fillMarks writes h with each formMark replaced: by csrf, or by next.
+func fillMarks(out *strings.Builder, h, csrf, next string) {
+	for {
+		i := strings.Index(h, formMark)
+		if i < 0 || i+len(formMark) >= len(h) {
+			out.WriteString(h)
+			return
+		}
+		out.WriteString(h[:i])
+		if h[i+len(formMark)] == 'c' {
+			out.WriteString(csrf)
+		} else {
+			out.WriteString(next)
+		}
+		h = h[i+len(formMark)+1:]
+	}
 }
 
 // exportTriage streams the triage view as CSV: every page of it, with the
