@@ -47,7 +47,7 @@ type App struct {
 	version        *dataVersion // this instance's reading of the data version
 	pageCacheBytes int64
 	cacheWindow    time.Duration
-	roadmap        roadmapBoardCache // the members' roadmap columns
+	roadmap        roadmapBoards // the roadmap columns members and staff see
 
 	siteCache    siteCache
 	onSiteChange func() // told when the site settings change, after the cache is dropped

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"html/template"
 	"strconv"
@@ -32,29 +33,48 @@ func (a *App) showRoadmap(c *fiber.Ctx) error {
 	})
 }
 
-// roadmapBoard renders the roadmap's columns. Everyone but staff sees the
-// same columns (staff also see private boards, and the controls), so for
-// them the HTML is rendered once for each data version and kept (the
-// latest version's only): the page cache's version, which every write
-// bumps, keeps it exact as it keeps the signed-out pages.
+// roadmapBoard renders the roadmap's columns. Members and visitors all
+// see the same columns, and staff all see the same (private boards too, and
+// the controls), so each of the two is rendered once for each data version
+// and kept (the latest version's only): the page cache's version, which
+// every write bumps, keeps it exact as it keeps the signed-out pages. The
+// staff's is kept with formMark where each request writes its CSRF token.
 func (a *App) roadmapBoard(c *fiber.Ctx, user *models.User) (template.HTML, error) {
 	ctx := c.UserContext()
 	staff := user.IsStaff()
-	var version int64
-	if !staff {
-		var err error
-		if version, err = a.dataVersion(ctx); err != nil {
+	kept := &a.roadmap.members
+	if staff {
+		kept = &a.roadmap.staff
+	}
+	version, err := a.dataVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	h, ok := kept.get(version)
+	if !ok {
+		if h, err = a.renderRoadmapBoard(ctx, user); err != nil {
 			return "", err
 		}
-		if h, ok := a.roadmap.get(version); ok {
-			return h, nil
-		}
+		kept.put(version, h)
 	}
+	if !staff {
+		return h, nil
+	}
+	var out strings.Builder
+	out.Grow(len(h) + 2048)
+	fillMarks(&out, string(h), a.csrfToken(c), "")
+	return template.HTML(out.String()), nil //nolint:gosec // our board, with the viewer's token in place of its marks
+}
+
+// renderRoadmapBoard renders the columns the user sees, staff's with their
+// controls and formMark for the CSRF token.
+func (a *App) renderRoadmapBoard(ctx context.Context, user *models.User) (template.HTML, error) {
 	found, err := models.Roadmap(ctx, a.db, user)
 	if err != nil {
 		return "", err
 	}
-	cols, err := a.roadmapColumns(found)
+	staff := user.IsStaff()
+	cols, err := a.roadmapColumns(found, staff)
 	if err != nil {
 		return "", err
 	}
@@ -66,22 +86,20 @@ func (a *App) roadmapBoard(c *fiber.Ctx, user *models.User) (template.HTML, erro
 		}
 	}
 	data := fiber.Map{"Columns": cols, "Cards": cards, "Planned": planned, "Staff": staff}
-	if staff {
-		data["CSRF"] = lazyCSRF{a: a, c: c}
-	}
 	out, err := a.views.execute("partials/roadmap_board", "", data)
 	if err != nil {
 		return "", err
 	}
-	h := template.HTML(out) //nolint:gosec // our own template's output
-	if !staff {
-		a.roadmap.put(version, h)
-	}
-	return h, nil
+	return template.HTML(unindent(out)), nil //nolint:gosec // our own template's output
 }
 
-// roadmapBoardCache holds the members' roadmap columns of one data version,
-// the latest rendered: older ones can never be shown again.
+// roadmapBoards holds the latest rendered columns for members and for staff.
+type roadmapBoards struct {
+	members, staff roadmapBoardCache
+}
+
+// roadmapBoardCache holds the columns of one data version, the latest
+// rendered: older ones can never be shown again.
 type roadmapBoardCache struct {
 	latest atomic.Pointer[versionedHTML]
 }
@@ -126,21 +144,21 @@ func (a *App) dataVersion(ctx context.Context) (int64, error) {
 // roadmapColumn is a column as the page shows it: its cards rendered.
 type roadmapColumn struct {
 	models.RoadmapColumn
-	Cards []roadmapCard
+	Cards []template.HTML
 }
 
-// roadmapCard is one card: the idea, for the staff's controls, and what
-// everyone sees of it, rendered.
-type roadmapCard struct {
-	*models.Idea
-	Body template.HTML
-}
-
-// roadmapCardView is what partials/roadmap_card renders.
+// roadmapCardView is what partials/roadmap_card renders: a card, and for
+// staff its controls.
 type roadmapCardView struct {
 	*models.Idea
 	Excerpt string // the start of the response, as plain text
 	Shipped bool   // a done column's card, dated
+
+	Staff       bool
+	First, Last bool            // its place in an ordered column, for the arrows
+	Column      int64           // its column's status
+	Columns     []models.Status // every column, to move it to
+	CSRF        string          // formMark, for the viewer's token
 }
 
 // roadmapExcerptLength is how much of the response a card shows.
@@ -151,16 +169,25 @@ var cardSeed = maphash.MakeSeed()
 
 // roadmapColumns renders the cards, from the row cache where it can: like
 // an idea row, a card's key holds everything it shows (the response by its
-// hash), so a cached card is never stale. Most of a card's cost is the
-// excerpt of its response's HTML.
-func (a *App) roadmapColumns(found []models.RoadmapColumn) ([]roadmapColumn, error) {
+// hash; for staff, its place and the columns it can move to), so a cached
+// card is never stale. Most of a card's cost is the excerpt of its
+// response's HTML, and for staff the controls.
+func (a *App) roadmapColumns(found []models.RoadmapColumn, staff bool) ([]roadmapColumn, error) {
 	cols := make([]roadmapColumn, len(found))
-	var key strings.Builder
+	var columns []models.Status
+	var key, moves strings.Builder
+	if staff {
+		for _, col := range found {
+			columns = append(columns, col.Status)
+			fmt.Fprintf(&moves, "%d:%s:%s|", col.Status.ID, col.Status.Slug, col.Status.Name)
+		}
+	}
 	for i, col := range found {
-		cols[i] = roadmapColumn{RoadmapColumn: col, Cards: make([]roadmapCard, len(col.Cards))}
+		cols[i] = roadmapColumn{RoadmapColumn: col, Cards: make([]template.HTML, len(col.Cards))}
 		shipped := !col.Ordered()
 		for j := range col.Cards {
 			idea := &col.Cards[j]
+			view := roadmapCardView{Idea: idea, Shipped: shipped, Staff: staff}
 			key.Reset()
 			key.WriteString("card ")
 			rowKey(&key, ideaRow{Idea: idea})
@@ -168,9 +195,14 @@ func (a *App) roadmapColumns(found []models.RoadmapColumn) ([]roadmapColumn, err
 			if shipped {
 				key.WriteString(" shipped")
 			}
+			if staff {
+				view.First, view.Last = j == 0, j == len(col.Cards)-1
+				view.Column, view.Columns, view.CSRF = col.Status.ID, columns, formMark+"c"
+				fmt.Fprintf(&key, " staff %d %t %t %s", view.Column, view.First, view.Last, moves.String())
+			}
 			body, ok := a.rows.Get(key.String())
 			if !ok {
-				view := roadmapCardView{Idea: idea, Shipped: shipped, Excerpt: htmlExcerpt(idea.ResponseHTML, roadmapExcerptLength)}
+				view.Excerpt = htmlExcerpt(idea.ResponseHTML, roadmapExcerptLength)
 				out, err := a.views.execute("partials/roadmap_card", "", view)
 				if err != nil {
 					return nil, err
@@ -178,7 +210,7 @@ func (a *App) roadmapColumns(found []models.RoadmapColumn) ([]roadmapColumn, err
 				body = template.HTML(out) //nolint:gosec // our own template's output
 				a.rows.Add(key.String(), body)
 			}
-			cols[i].Cards[j] = roadmapCard{Idea: idea, Body: body}
+			cols[i].Cards[j] = body
 		}
 	}
 	return cols, nil
