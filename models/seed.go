@@ -24,6 +24,10 @@ type SeedOptions struct {
 	// importance, so triage has something to weigh. Without it the data
 	// is exactly what it always was.
 	Companies int
+
+	// Progress, when set, hears how many rows of each table are written
+	// so far, after every batch.
+	Progress ExportProgress
 }
 
 // SeedResult counts what was written.
@@ -100,7 +104,7 @@ func Seed(ctx context.Context, db *DB, opt SeedOptions) (SeedResult, error) {
 		opt.Votes = max
 	}
 	now := db.Now().Truncate(24 * time.Hour)
-	s := &seeder{rng: rand.New(rand.NewSource(opt.Seed)), now: now, start: now.Add(-180 * 24 * time.Hour)}
+	s := &seeder{rng: rand.New(rand.NewSource(opt.Seed)), now: now, start: now.Add(-180 * 24 * time.Hour), progress: opt.Progress}
 
 	err = db.inTx(ctx, func(tx bun.Tx) error {
 		if err := s.load(ctx, tx); err != nil {
@@ -185,6 +189,7 @@ func (s *seeder) customers(ctx context.Context, tx bun.Tx, pg bool, n int, seed 
 type seeder struct {
 	rng        *rand.Rand
 	now, start time.Time
+	progress   ExportProgress
 
 	boards   []Board
 	statuses []Status
@@ -247,7 +252,7 @@ func (s *seeder) users(ctx context.Context, tx bun.Tx, n int) error {
 			CreatedAt:     s.start.Add(time.Duration(s.rng.Int63n(int64(90 * 24 * time.Hour)))),
 		}
 	}
-	if err := insertBatches(ctx, tx, s.people, 1000); err != nil {
+	if err := insertBatches(ctx, tx, s.people, 1000, s.report("users")); err != nil {
 		return fmt.Errorf("insert users: %w", err)
 	}
 	s.staff = s.people[:min(2, len(s.people))]
@@ -361,14 +366,14 @@ func (s *seeder) comments() {
 // that tell their story in the order things happened, and the authors'
 // subscriptions.
 func (s *seeder) write(ctx context.Context, tx bun.Tx) error {
-	if err := insertBatches(ctx, tx, s.posts, 400); err != nil {
+	if err := insertBatches(ctx, tx, s.posts, 400, s.report("ideas")); err != nil {
 		return fmt.Errorf("insert ideas: %w", err)
 	}
 	votes := make([]Vote, len(s.ballots))
 	for i, v := range s.ballots {
 		votes[i] = Vote{IdeaID: s.posts[v.idea].ID, UserID: s.people[v.user].ID, CreatedAt: v.at}
 	}
-	if err := insertBatches(ctx, tx, votes, 2000); err != nil {
+	if err := insertBatches(ctx, tx, votes, 2000, s.report("votes")); err != nil {
 		return fmt.Errorf("insert votes: %w", err)
 	}
 	comments := make([]Comment, len(s.remarks))
@@ -376,7 +381,7 @@ func (s *seeder) write(ctx context.Context, tx bun.Tx) error {
 		comments[i] = s.remarks[i].c
 		comments[i].IdeaID = s.posts[s.remarks[i].idea].ID
 	}
-	if err := insertBatches(ctx, tx, comments, 500); err != nil {
+	if err := insertBatches(ctx, tx, comments, 500, s.report("comments")); err != nil {
 		return fmt.Errorf("insert comments: %w", err)
 	}
 
@@ -399,10 +404,10 @@ func (s *seeder) write(ctx context.Context, tx bun.Tx) error {
 			CommentPayload{CommentID: comments[i].ID, BodyHTML: comments[i].BodyHTML}))
 	}
 	sort.SliceStable(events, func(a, b int) bool { return events[a].CreatedAt.Before(events[b].CreatedAt) })
-	if err := insertBatches(ctx, tx, events, 1000); err != nil {
+	if err := insertBatches(ctx, tx, events, 1000, s.report("events")); err != nil {
 		return fmt.Errorf("insert events: %w", err)
 	}
-	if err := insertBatches(ctx, tx, subs, 2000); err != nil {
+	if err := insertBatches(ctx, tx, subs, 2000, s.report("subscriptions")); err != nil {
 		return fmt.Errorf("insert subscriptions: %w", err)
 	}
 	return nil
@@ -441,13 +446,24 @@ func seedBoards(ctx context.Context, tx bun.Tx, now time.Time) ([]Board, error) 
 	return boards, nil
 }
 
-// insertBatches inserts rows in chunks, filling in their ids.
-func insertBatches[T any](ctx context.Context, tx bun.Tx, rows []T, size int) error {
+// report is the progress callback for one table: rows written so far.
+func (s *seeder) report(table string) func(int) {
+	return func(rows int) {
+		if s.progress != nil {
+			s.progress(table, rows)
+		}
+	}
+}
+
+// insertBatches inserts rows in chunks, filling in their ids, and says
+// how many are in after each.
+func insertBatches[T any](ctx context.Context, tx bun.Tx, rows []T, size int, done func(int)) error {
 	for i := 0; i < len(rows); i += size {
 		chunk := rows[i:min(i+size, len(rows))]
 		if _, err := tx.NewInsert().Model(&chunk).Exec(ctx); err != nil {
 			return err
 		}
+		done(i + len(chunk))
 	}
 	return nil
 }

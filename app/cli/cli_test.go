@@ -64,3 +64,19 @@ func TestSeedCommandRefusesNonEmptyDatabase(t *testing.T) {
 		t.Errorf("seed --force: status %d: %s", st, errOut.String())
 	}
 }
+
+// A long seed says how far it has got on standard error, every 10,000 rows
+// of a table, and sums up on standard output.
+func TestSeedCommandReportsProgress(t *testing.T) {
+	t.Setenv("DATABASE_URL", "sqlite:"+t.TempDir()+"/seed.db")
+	var out, errOut bytes.Buffer
+	if st := Main([]string{"seed", "--users", "100", "--ideas", "200", "--votes", "12000"}, &out, &errOut); st != 0 {
+		t.Fatalf("seed: status %d: %s", st, errOut.String())
+	}
+	if got := strings.Count(errOut.String(), "seeded 10000 votes…\n"); got != 1 || strings.Contains(errOut.String(), "seeded 12000") {
+		t.Errorf("progress %q, want one line at 10,000 votes", errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "seeded 100 users, 200 ideas, 12000 votes") {
+		t.Errorf("summary %q", out.String())
+	}
+}

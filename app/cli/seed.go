@@ -32,6 +32,7 @@ func runSeed(args []string, stdout, stderr io.Writer) int {
 	}
 	defer db.Close()
 	start := time.Now()
+	opt.Progress = progressTo(stderr, "seeded")
 	res, err := models.Seed(ctx, db, opt)
 	if err != nil {
 		fmt.Fprintf(stderr, "cluetrain seed: %v\n", err)
