@@ -226,13 +226,14 @@ func cacheablePath(path string) bool {
 	return false
 }
 
-// cacheable reports whether this request may be answered from, and its
-// answer kept in, the page cache: a GET of a shared page that carries no
-// credentials (no session, no Authorization header) and does not ask for
-// JSON, on a portal that is not private (whose pages are for signed-in
-// people only).
+// cacheable reports whether this request may be answered from the page
+// cache: a GET or HEAD of a shared page that carries no credentials (no
+// session, no Authorization header) and does not ask for JSON, on a portal
+// that is not private (whose pages are for signed-in people only). Only a
+// GET's answer is kept; a HEAD is answered from it.
 func (a *App) cacheable(c *fiber.Ctx) bool {
-	return c.Method() == fiber.MethodGet &&
+	m := c.Method()
+	return (m == fiber.MethodGet || m == fiber.MethodHead) &&
 		!a.hasSessionCookie(c) &&
 		len(c.Request().Header.Peek(fiber.HeaderAuthorization)) == 0 &&
 		!wantsJSON(c) &&
@@ -295,6 +296,16 @@ func (a *App) servePageCache(c *fiber.Ctx) error {
 	key.WriteByte('|')
 	key.Write(c.Request().URI().RequestURI())
 	k := key.String()
+	if c.Method() == fiber.MethodHead {
+		// A HEAD takes a kept GET's answer but neither keeps its own nor
+		// holds back a crowd's GETs while it renders.
+		if p, ok := a.pages.lookup(k); ok {
+			a.pages.hits.Add(1)
+			return a.sendCachedPage(c, p)
+		}
+		a.pages.misses.Add(1)
+		return c.Next()
+	}
 	p, wait, render := a.pages.get(k)
 	if p != nil {
 		a.pages.hits.Add(1)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -58,6 +59,25 @@ func TestPageCacheServesSignedOutPagesUntilAnythingChanges(t *testing.T) {
 		}
 		if got := ta.pages.hits.Load(); got != 7 {
 			t.Fatalf("hits = %d, want 7", got)
+		}
+
+		// A HEAD is answered from the kept GET: its headers, no body. One
+		// that misses is rendered and not kept.
+		gzipped := visitor.get("/", "Accept-Encoding", "gzip")
+		body := wantStatus(t, gzipped, http.StatusOK)
+		head := visitor.do(headRequest("/", "Accept-Encoding", "gzip"))
+		if got := wantStatus(t, head, http.StatusOK); got != "" || head.Header.Get("X-Cache") != "hit" ||
+			head.Header.Get("Content-Length") != strconv.Itoa(len(body)) || head.Header.Get("ETag") != gzipped.Header.Get("ETag") {
+			t.Fatalf("HEAD /: X-Cache %q, Content-Length %q (GET's body %d), ETag %q, body %d bytes",
+				head.Header.Get("X-Cache"), head.Header.Get("Content-Length"), len(body), head.Header.Get("ETag"), len(got))
+		}
+		for range 2 {
+			if miss := visitor.do(headRequest("/?sort=new")); miss.StatusCode != http.StatusOK || miss.Header.Get("X-Cache") != "" {
+				t.Fatalf("HEAD of a page not kept: status %d, X-Cache %q", miss.StatusCode, miss.Header.Get("X-Cache"))
+			}
+		}
+		if got := ta.pages.hits.Load(); got != 9 {
+			t.Fatalf("hits = %d, want 9", got)
 		}
 
 		// The short address redirects to the canonical one, from the
@@ -268,4 +288,13 @@ func TestPageCacheFollowsSiteSettings(t *testing.T) {
 			return resp.StatusCode == http.StatusSeeOther && resp.Header.Get("X-Cache") == ""
 		})
 	})
+}
+
+// headRequest is a HEAD of path with the given header pairs.
+func headRequest(path string, headers ...string) *http.Request {
+	req := httptest.NewRequest(http.MethodHead, path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return req
 }
