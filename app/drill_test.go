@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +63,7 @@ type process struct {
 
 // startProcess runs the binary on a free port over the database and waits
 // until it answers.
-func startProcess(t *testing.T, databaseURL string) *process {
+func startProcess(t *testing.T, databaseURL string, env ...string) *process {
 	t.Helper()
 	port := freePort(t)
 	p := &process{url: fmt.Sprintf("http://127.0.0.1:%d", port), output: &bytes.Buffer{}, done: make(chan error, 1)}
@@ -73,6 +74,7 @@ func startProcess(t *testing.T, databaseURL string) *process {
 		"BASE_URL="+p.url,
 		"LOG_LEVEL=warn",
 	)
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout = &lockedWriter{w: p.output}
 	p.cmd.Stderr = p.cmd.Stdout
 	if err := p.cmd.Start(); err != nil {
@@ -339,6 +341,91 @@ func TestDrillSIGTERMDrainsTheRequestUnderWay(t *testing.T) {
 		t.Fatalf("%d votes stored, want 1", n)
 	}
 	countersEqualRows(t, portal.db)
+}
+
+// SIGTERM lets the queue finish the delivery under way: a webhook whose
+// endpoint is still answering when the signal comes is delivered once,
+// logged and marked done before the process exits 0, so no instance sends
+// it again.
+func TestDrillSIGTERMLetsTheDeliveryUnderWayFinish(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	portal := newDrillPortal(t, "sqlite", 1, 1)
+	ctx := context.Background()
+	arrived, release := make(chan struct{}, 10), make(chan struct{})
+	var deliveries atomic.Int32
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deliveries.Add(1)
+		arrived <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+	var released sync.Once
+	let := func() { released.Do(func() { close(release) }) }
+	defer let() // before the receiver closes, however the test ends
+	admin := dbtest.User(t, portal.db, "Admin", "admin@example.com", models.RoleAdmin)
+	hook, err := models.CreateWebhook(ctx, portal.db, models.NewWebhook{URL: receiver.URL + "/hook", Events: []string{models.HookVoteCreated}, Actor: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc := startProcess(t, portal.url, "WEBHOOK_ALLOW_NETWORKS=127.0.0.0/8")
+	// No connection is left open, so only the delivery keeps the process.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	if status, _, voted, err := portal.voters[0].vote(hc, proc.url, portal.ideas[0].ID); err != nil || status != http.StatusOK || !voted {
+		t.Fatalf("vote: %d %v %v", status, voted, err)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the delivery never came\n%s", proc.output)
+	}
+
+	if err := proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// The server stops taking connections, and has none to drain, while
+	// the delivery holds on: the process stays until it ends (two seconds
+	// is ample for one that did not wait to go).
+	waitUntil(t, 10*time.Second, "the process to stop taking connections", func() bool {
+		resp, err := hc.Get(proc.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err != nil
+	})
+	select {
+	case err := <-proc.done:
+		t.Fatalf("the process exited (%v) with a delivery under way\n%s", err, proc.output)
+	case <-time.After(2 * time.Second):
+	}
+	// Claimed: its first attempt counted, its lease running.
+	if n := dbtest.Count(t, portal.db, "SELECT count(*) FROM jobs WHERE kind = ? AND state = 'ready' AND attempts = 1", models.JobWebhook); n != 1 {
+		t.Fatalf("%d deliveries under way, want 1", n)
+	}
+	let()
+	select {
+	case err := <-proc.done:
+		proc.done <- err
+		if err != nil {
+			t.Fatalf("the process exited with %v\n%s", err, proc.output)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the process did not exit after the delivery\n%s", proc.output)
+	}
+	if n := deliveries.Load(); n != 1 {
+		t.Fatalf("%d deliveries, want 1", n)
+	}
+	if n := dbtest.Count(t, portal.db, "SELECT count(*) FROM jobs WHERE kind = ? AND state = 'done' AND finished_at IS NOT NULL", models.JobWebhook); n != 1 {
+		t.Fatalf("%d deliveries done, want 1", n)
+	}
+	if n := dbtest.Count(t, portal.db, "SELECT count(*) FROM jobs WHERE state <> 'done' AND kind = ?", models.JobWebhook); n != 0 {
+		t.Fatalf("%d deliveries left to do", n)
+	}
+	if n := dbtest.Count(t, portal.db, "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ? AND status = 204", hook.ID); n != 1 {
+		t.Fatalf("%d deliveries logged as answered 204, want 1", n)
+	}
 }
 
 // Many connections writing to one SQLite file at once: each write either
