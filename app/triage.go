@@ -67,6 +67,7 @@ func (a *App) readTriage(c *fiber.Ctx) (*triageView, error) {
 	if v.Board, v.Status, err = listFilters(c, v.Boards, v.Statuses); err != nil {
 		return nil, err
 	}
+	v.Query.Statuses, v.Query.Boards = v.Statuses, v.Boards
 	if v.Board != nil {
 		v.Query.BoardID = v.Board.ID
 	}

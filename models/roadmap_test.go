@@ -253,6 +253,9 @@ func TestTriageRanksIdeasNotOnTheRoadmap(t *testing.T) {
 		if got, _ := titles(models.TriageQuery{StatusID: declined.StatusID}); !reflect.DeepEqual(got, []string{"Declined one"}) {
 			t.Errorf("declined filter %v", got)
 		}
+		if got, _ := titles(models.TriageQuery{StatusID: planned.StatusID}); got != nil {
+			t.Errorf("a roadmap status in triage: %v", got)
+		}
 		if got, _ := titles(models.TriageQuery{Limit: 1}); !reflect.DeepEqual(got, []string{"Old favourite"}) {
 			t.Errorf("limit 1 %v", got)
 		}

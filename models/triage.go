@@ -45,6 +45,12 @@ type TriageQuery struct {
 	Plan     string // "": everyone; else only ideas with a voter on the plan
 	After    string // cursor from a previous page's Next
 	Limit    int    // default and at most TriageLimit
+
+	// Statuses and Boards, when the caller has read them already (every
+	// status TriageStatuses lists, every board staff see), spare a query
+	// each; left nil, Triage reads them.
+	Statuses []Status
+	Boards   []Board
 }
 
 // TriageItem is an idea with its recent vote count and its votes per week.
@@ -126,11 +132,15 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 		after.val, after.id = v, id
 	}
 
-	// The statuses are a handful of rows: read them all, and give each
-	// idea its own rather than joining a copy onto every row.
-	var statuses []Status
-	if err := db.bun.NewSelect().Model(&statuses).Order("position", "id").Scan(ctx); err != nil {
-		return TriagePage{}, fmt.Errorf("triage statuses: %w", err)
+	// The statuses are a handful of rows: read them all (or take the
+	// caller's), and give each idea its own rather than joining a copy
+	// onto every row.
+	statuses := q.Statuses
+	if statuses == nil {
+		var err error
+		if statuses, err = TriageStatuses(ctx, db); err != nil {
+			return TriagePage{}, err
+		}
 	}
 	byStatus := make(map[int64]*Status, len(statuses))
 	var statusIDs []int64
@@ -142,6 +152,9 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 		}
 	}
 	if q.StatusID != 0 {
+		if byStatus[q.StatusID] == nil {
+			return TriagePage{}, nil // on the roadmap, or no status at all
+		}
 		statusIDs = []int64{q.StatusID}
 	}
 
@@ -201,9 +214,15 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 	if len(ids) == 0 {
 		return page, nil
 	}
-	boards, err := boardsByID(ctx, db, ideas)
-	if err != nil {
-		return TriagePage{}, err
+	boards := make(map[int64]*Board, len(q.Boards))
+	for i := range q.Boards {
+		boards[q.Boards[i].ID] = &q.Boards[i]
+	}
+	if q.Boards == nil {
+		var err error
+		if boards, err = boardsByID(ctx, db, ideas); err != nil {
+			return TriagePage{}, err
+		}
 	}
 	weeks, err := WeeklyVotes(ctx, db, ids, db.Now(), ChartWeeks)
 	if err != nil {
