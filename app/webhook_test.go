@@ -349,3 +349,46 @@ func TestWebhookSSRF(t *testing.T) {
 		}
 	})
 }
+
+// An idea waiting for approval is hidden, so webhooks hear nothing of it
+// until staff approve it; then they hear idea.created, once. A declined
+// idea is never heard of.
+func TestWebhookHearsOfAWaitingIdeaWhenApproved(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *models.DB) {
+		ta := hookTestApp(t, db, "127.0.0.0/8")
+		people := dbtest.People(t, db)
+		recv := newHookReceiver(t, http.StatusNoContent)
+		if _, err := ta.createWebhook(t.Context(), recv.URL, []string{models.HookIdeaCreated}, people.Admin); err != nil {
+			t.Fatal(err)
+		}
+		setApproval(t, db, models.ApprovalAll)
+		waiting := dbtest.PostIdea(t, db, people.Ann, "Waiting for a look", "")
+		spam := dbtest.PostIdea(t, db, people.Bob, "Cheap watches", "")
+		ta.runJobs()
+		if n := len(recv.messages()); n != 0 {
+			t.Fatalf("%d messages about ideas waiting for approval", n)
+		}
+		if _, err := models.DeclineIdea(t.Context(), db, spam.ID, people.Staff); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := models.ApproveIdea(t.Context(), db, waiting.ID, people.Staff); err != nil {
+			t.Fatal(err)
+		}
+		ta.runJobs()
+		got := recv.messages()
+		if len(got) != 1 {
+			t.Fatalf("%d messages after approving one idea and declining another, want 1", len(got))
+		}
+		var msg struct {
+			Type string `json:"type"`
+			Data struct {
+				Idea struct {
+					ID int64 `json:"id"`
+				} `json:"idea"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(got[0].body, &msg); err != nil || msg.Type != models.HookIdeaCreated || msg.Data.Idea.ID != waiting.ID {
+			t.Fatalf("message %s (%v): %+v", got[0].body, err, msg)
+		}
+	})
+}

@@ -276,10 +276,12 @@ func WebhookDeliveries(ctx context.Context, db *DB, webhookID int64, limit int) 
 	return ds, nil
 }
 
-// hookType is the webhook event type of an event kind, or "".
+// hookType is the webhook event type of an event kind, or "". An idea
+// that waited for approval is created, as far as anyone outside can tell,
+// when staff approve it: until then it is hidden, and heard of by no one.
 func hookType(kind string) string {
 	switch kind {
-	case EventIdeaCreated:
+	case EventIdeaCreated, EventIdeaApproved:
 		return HookIdeaCreated
 	case EventStatusChanged:
 		return HookStatusChanged
