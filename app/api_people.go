@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"time"
@@ -102,12 +103,22 @@ func (a *App) voteTarget(c *fiber.Ctx) (ideaID, userID int64, err error) {
 	return ideaID, userID, nil
 }
 
+// apiVote casts a customer's vote, with the importance the optional body
+// gives ({"importance": "critical"}).
 func (a *App) apiVote(c *fiber.Ctx) error {
+	var in struct {
+		Importance string `json:"importance"`
+	}
+	if len(bytes.TrimSpace(c.Body())) > 0 {
+		if err := readJSON(c, &in); err != nil {
+			return err
+		}
+	}
 	ideaID, userID, err := a.voteTarget(c)
 	if err != nil {
 		return err
 	}
-	res, err := models.VoteFor(c.UserContext(), a.db, ideaID, userID)
+	res, err := models.VoteWith(c.UserContext(), a.db, ideaID, userID, in.Importance)
 	if err != nil {
 		return err
 	}

@@ -120,7 +120,21 @@ func TestAPIWalk(t *testing.T) {
 				t.Errorf("vote: %v", v)
 			}
 		}
-		s.call("PUT", fmt.Sprintf("/api/v1/ideas/%d/votes/%d", ideaID, carolID), key, nil, http.StatusOK)
+		// A vote may say how much the idea matters; saying it again with
+		// another importance changes it, never the count.
+		carolVote := fmt.Sprintf("/api/v1/ideas/%d/votes/%d", ideaID, carolID)
+		s.call("PUT", carolVote, key, map[string]any{"importance": "important"}, http.StatusOK)
+		if v := s.call("PUT", carolVote, key, map[string]any{"importance": "critical"}, http.StatusOK).JSON(t); v["votes"].(float64) != 2 {
+			t.Errorf("a new importance counted again: %v", v)
+		}
+		bad = s.call("PUT", carolVote, key, map[string]any{"importance": "urgent"}, http.StatusUnprocessableEntity).JSON(t)
+		if errs, _ := bad["errors"].(map[string]any); errs["importance"] == nil {
+			t.Errorf("an unknown importance: %v", bad)
+		}
+		s.call("PUT", carolVote, key, "{not json", http.StatusBadRequest)
+		if n := dbtest.Count(t, db, "SELECT critical_count FROM ideas WHERE id = ?", ideaID); n != 1 {
+			t.Errorf("critical count %d, want 1", n)
+		}
 		voters := s.call("GET", fmt.Sprintf("/api/v1/ideas/%d/votes?limit=1", ideaID), key, nil, http.StatusOK).JSON(t)
 		list := voters["votes"].([]any)
 		if len(list) != 1 || list[0].(map[string]any)["user_id"].(float64) != float64(people.Ann.ID) || voters["next_cursor"] == nil {
@@ -128,7 +142,8 @@ func TestAPIWalk(t *testing.T) {
 		}
 		voters = s.call("GET", fmt.Sprintf("/api/v1/ideas/%d/votes?limit=1&cursor=%s", ideaID, voters["next_cursor"]), key, nil, http.StatusOK).JSON(t)
 		list = voters["votes"].([]any)
-		if len(list) != 1 || list[0].(map[string]any)["company"] != "Acme" || list[0].(map[string]any)["mrr"] != 99.5 || voters["next_cursor"] != nil {
+		if len(list) != 1 || list[0].(map[string]any)["company"] != "Acme" || list[0].(map[string]any)["mrr"] != 99.5 ||
+			list[0].(map[string]any)["importance"] != "critical" || voters["next_cursor"] != nil {
 			t.Fatalf("voters page 2: %v", voters)
 		}
 		if v := s.call("DELETE", path, key, nil, http.StatusOK).JSON(t); v["voted"] != false || v["votes"].(float64) != 1 {
