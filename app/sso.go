@@ -17,8 +17,9 @@ import (
 // signed-in customer to /sso?token=JWT&next=/path; the token is HS256 with
 // that secret, carries the person's email and an exp at most an hour
 // ahead, and may describe them further (sub, name, company, plan, mrr,
-// avatar_url). The company vouches for the address, so it counts as
-// verified. Every refusal is 401 and signs nobody in.
+// avatar_url). A token with an id (jti) is good for one sign-in. The
+// company vouches for the address, so it counts as verified. Every
+// refusal is 401 and signs nobody in.
 
 // ssoMaxLifetime bounds how far ahead a token's exp may be.
 const ssoMaxLifetime = time.Hour
@@ -75,6 +76,17 @@ func (a *App) ssoSignIn(c *fiber.Ctx) error {
 	}
 	if claims.Email == "" {
 		return errSSO("it names no email address.")
+	}
+	if claims.ID != "" {
+		// A token with an id (jti) signs in once: copied from a log or
+		// a browser's history, it is no use.
+		first, err := models.UseOnce(c.UserContext(), a.db, "sso-jti", claims.Email+"\x00"+claims.ID, claims.ExpiresAt.Add(time.Minute))
+		if err != nil {
+			return err
+		}
+		if !first {
+			return errSSO("it has been used already.")
+		}
 	}
 	up := models.UserUpsert{
 		Email: claims.Email, Name: claims.Name, Company: claims.Company, Plan: claims.Plan,

@@ -87,6 +87,20 @@ func TestSSOSignIn(t *testing.T) {
 			t.Errorf("%d rows for the person after the second sign-in", n)
 		}
 
+		// A token with an id signs in once, on any instance; the same id
+		// for someone else is their own.
+		once := ssoToken(t, jwt.SigningMethodHS256, []byte(ssoTestSecret), claims(jwt.MapClaims{"jti": "login-81f3"}))
+		wantStatus(t, ta.client().get("/sso?token="+once), http.StatusSeeOther)
+		for _, other := range []*testApp{ta, ssoTestApp(t, db, nil)} {
+			replay := other.client()
+			page := wantStatus(t, replay.get("/sso?token="+once), http.StatusUnauthorized)
+			if !strings.Contains(page, "used already") || signedIn(t, replay) {
+				t.Fatalf("a replayed token: %s", excerptOf(page))
+			}
+		}
+		theirs := ssoToken(t, jwt.SigningMethodHS256, []byte(ssoTestSecret), claims(jwt.MapClaims{"jti": "login-81f3", "email": "fox@customer.example", "sub": "crm-8"}))
+		wantStatus(t, ta.client().get("/sso?token="+theirs), http.StatusSeeOther)
+
 		// A next elsewhere goes home instead.
 		for _, next := range []string{"//evil.example", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"} {
 			resp := ta.client().get("/sso?" + url.Values{"token": {good}, "next": {next}}.Encode())

@@ -42,6 +42,23 @@ RETURNING hits`, bucket, start, reset).Scan(&hit.Hits)
 	return hit, nil
 }
 
+// UseOnce records the first use of key under name, to be remembered until
+// the given time, and reports whether this was that first use: any later
+// use, on any instance, is refused. It shares the limits' table, so the
+// same upkeep forgets it once it no longer matters.
+func UseOnce(ctx context.Context, db *DB, name, key string, until time.Time) (bool, error) {
+	sum := sha256.Sum256([]byte(name + "\x00" + key))
+	bucket := name + ":" + hex.EncodeToString(sum[:16])
+	var hits int
+	err := db.bun.QueryRowContext(ctx, `INSERT INTO rate_limits (bucket, window_start, hits, expires_at) VALUES (?, 0, 1, ?)
+ON CONFLICT (bucket) DO UPDATE SET hits = rate_limits.hits + 1
+RETURNING hits`, bucket, until.UTC()).Scan(&hits)
+	if err != nil {
+		return false, fmt.Errorf("record %s use: %w", name, mapErr(err))
+	}
+	return hits == 1, nil
+}
+
 // PurgeLimits deletes the counters whose window has ended.
 func PurgeLimits(ctx context.Context, db *DB) (int64, error) {
 	res, err := db.bun.NewDelete().Table("rate_limits").Where("expires_at < ?", db.Now()).Exec(ctx)
