@@ -64,7 +64,7 @@ func (a *App) renderAPIAdmin(c *fiber.Ctx, status int, f apiAdminForm) error {
 
 func (a *App) createAPIKey(c *fiber.Ctx) error {
 	f := apiAdminForm{KeyName: strings.Clone(c.FormValue("name")), KeyScope: strings.Clone(c.FormValue("scope"))}
-	key, token, err := models.CreateAPIKey(c.UserContext(), a.db, f.KeyName, f.KeyScope)
+	key, token, err := models.CreateAPIKey(models.ActingAs(c.UserContext(), currentUser(c)), a.db, f.KeyName, f.KeyScope)
 	if ve, ok := asValidation(err); ok {
 		f.KeyErrors = ve.Fields
 		return a.renderAPIAdmin(c, fiber.StatusUnprocessableEntity, f)
@@ -81,7 +81,7 @@ func (a *App) revokeAPIKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	key, err := models.RevokeAPIKey(c.UserContext(), a.db, c.Params("id"))
+	key, err := models.RevokeAPIKey(models.ActingAs(c.UserContext(), currentUser(c)), a.db, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (a *App) deleteWebhookForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := models.DeleteWebhook(c.UserContext(), a.db, id); err != nil {
+	if err := models.DeleteWebhook(models.ActingAs(c.UserContext(), currentUser(c)), a.db, id); err != nil {
 		return err
 	}
 	return c.Redirect("/admin/api#webhooks", fiber.StatusSeeOther)
@@ -124,7 +124,7 @@ func (a *App) enableWebhookForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := models.EnableWebhook(c.UserContext(), a.db, id); err != nil {
+	if err := models.EnableWebhook(models.ActingAs(c.UserContext(), currentUser(c)), a.db, id); err != nil {
 		return err
 	}
 	return c.Redirect("/admin/api#webhooks", fiber.StatusSeeOther)

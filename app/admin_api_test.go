@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -73,6 +74,47 @@ func TestAdminAPIPage(t *testing.T) {
 		}
 		if n := dbtest.Count(t, db, "SELECT count(*) FROM webhooks"); n != 0 {
 			t.Errorf("%d webhooks after delete", n)
+		}
+
+		// Each of these is in the audit log, with who did it; a key made
+		// on the command line names nobody, a webhook deleted through the
+		// API names the key's account. Refused attempts left nothing.
+		cli, cliToken, err := models.CreateAPIKey(t.Context(), db, "Nightly sync", models.ScopeWrite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hook, err := models.CreateWebhook(t.Context(), db, models.NewWebhook{URL: "https://203.0.113.2/in", Events: []string{"idea.created"}, Actor: people.Admin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := serveAPI(t, ta)
+		s.call("DELETE", fmt.Sprintf("/api/v1/webhooks/%d", hook.ID), cliToken, nil, http.StatusNoContent)
+		entries, _, err := models.AuditLog(t.Context(), db, models.AuditQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range entries {
+			who := "command line"
+			if e.Actor != nil {
+				who = e.Actor.Name
+			}
+			got = append(got, who+"|"+e.Kind+"|"+e.Target+"|"+e.Summary)
+		}
+		want := []string{
+			fmt.Sprintf("API: Nightly sync|webhook.deleted|Webhook #%d to 203.0.113.2|Deleted", hook.ID),
+			fmt.Sprintf("Ada Admin|webhook.created|Webhook #%d to 203.0.113.2|Created for idea.created", hook.ID),
+			"command line|apikey.created|API key " + cli.Prefix + "…|Created \"Nightly sync\" (write)",
+			fmt.Sprintf("Ada Admin|webhook.deleted|Webhook #%d to 203.0.113.1|Deleted", hooks[0].ID),
+			"Ada Admin|apikey.revoked|API key " + key.Prefix + "…|Revoked \"Zendesk\"",
+			fmt.Sprintf("Ada Admin|webhook.created|Webhook #%d to 203.0.113.1|Created for vote.created,idea.created", hooks[0].ID),
+			"Ada Admin|apikey.created|API key " + key.Prefix + "…|Created \"Zendesk\" (write)",
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if page := wantStatus(t, c.get("/admin/audit?kind=apikey.revoked"), http.StatusOK); !strings.Contains(page, "Revoked &#34;Zendesk&#34;") && !strings.Contains(page, "Revoked “Zendesk”") && !strings.Contains(page, `Revoked "Zendesk"`) {
+			t.Errorf("/admin/audit does not list the revoked key:\n%s", excerptOf(page))
 		}
 	})
 }

@@ -228,7 +228,7 @@ func (a *App) apiDeleteWebhook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := models.DeleteWebhook(c.UserContext(), a.db, id); err != nil {
+	if err := models.DeleteWebhook(models.ActingAs(c.UserContext(), apiUser(c)), a.db, id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -210,6 +210,11 @@ var auditKindLabels = map[string]string{
 	models.EventStatusMerged:    "Status merged",
 	models.EventCommentApproved: "Comment approved",
 	models.EventCommentDeclined: "Comment declined",
+	models.EventAPIKeyCreated:   "API key created",
+	models.EventAPIKeyRevoked:   "API key revoked",
+	models.EventWebhookCreated:  "Webhook created",
+	models.EventWebhookDeleted:  "Webhook deleted",
+	models.EventWebhookEnabled:  "Webhook enabled",
 }
 
 // showAudit lists staff and admin actions, newest first, filtered by

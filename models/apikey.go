@@ -91,7 +91,7 @@ func CreateAPIKey(ctx context.Context, db *DB, name, scope string) (*APIKey, str
 			}
 			return fmt.Errorf("insert api key: %w", err)
 		}
-		return nil
+		return recordAudit(ctx, tx, now, EventAPIKeyCreated, actorOf(ctx), "API key "+key.Prefix+"…", fmt.Sprintf("Created %q (%s)", name, scope))
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("create api key: %w", err)
@@ -133,7 +133,10 @@ func RevokeAPIKey(ctx context.Context, db *DB, which string) (*APIKey, error) {
 		}
 		_, err := tx.NewUpdate().Table("users").Set("blocked_at = COALESCE(blocked_at, ?)", now).
 			Where("id = ?", key.UserID).Exec(ctx)
-		return err
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, now, EventAPIKeyRevoked, actorOf(ctx), "API key "+key.Prefix+"…", fmt.Sprintf("Revoked %q", key.Name))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revoke api key %q: %w", which, err)

@@ -19,7 +19,8 @@ var AuditKinds = []string{
 	EventCommentHidden, EventIdeaApproved, EventIdeaDeclined, EventReportResolved, EventReportDismissed,
 	EventRoleChanged, EventUserBlocked, EventUserUnblocked, EventBoardCreated, EventBoardUpdated,
 	EventSettingsChanged, EventStatusCreated, EventStatusUpdated, EventStatusMerged,
-	EventCommentApproved, EventCommentDeclined,
+	EventCommentApproved, EventCommentDeclined, EventAPIKeyCreated, EventAPIKeyRevoked,
+	EventWebhookCreated, EventWebhookDeleted, EventWebhookEnabled,
 }
 
 // AuditPayload is the payload of the admin events that concern no idea:

@@ -31,6 +31,11 @@ const (
 	EventStatusMerged    = "status.merged"
 	EventCommentApproved = "comment.approved"
 	EventCommentDeclined = "comment.declined"
+	EventAPIKeyCreated   = "apikey.created"
+	EventAPIKeyRevoked   = "apikey.revoked"
+	EventWebhookCreated  = "webhook.created"
+	EventWebhookDeleted  = "webhook.deleted"
+	EventWebhookEnabled  = "webhook.enabled"
 )
 
 // ApprovalPolicy values: which new ideas wait for staff.

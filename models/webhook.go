@@ -189,11 +189,28 @@ func CreateWebhook(ctx context.Context, db *DB, n NewWebhook) (*Webhook, error) 
 		URL: strings.TrimSpace(n.URL), Events: strings.Join(events, ","),
 		Secret: "whsec_" + base64.StdEncoding.EncodeToString(raw), CreatedBy: &n.Actor.ID, CreatedAt: db.Now(),
 	}
-	if _, err := db.bun.NewInsert().Model(w).Exec(ctx); err != nil {
+	err := db.inTx(ctx, func(tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(w).Exec(ctx); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, w.CreatedAt, EventWebhookCreated, n.Actor.ID, hookTarget(w), "Created for "+w.Events)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("create webhook: %w", mapErr(err))
 	}
 	db.forgetHooks()
 	return w, nil
+}
+
+// hookTarget names an endpoint in the audit log by its host alone: the
+// rest of an endpoint's address is often a secret of its own (a chat
+// service's incoming-hook path), and the log is exported.
+func hookTarget(w *Webhook) string {
+	host := "?"
+	if u, err := url.Parse(w.URL); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	return fmt.Sprintf("Webhook #%d to %s", w.ID, clip(host, 200))
 }
 
 // Webhooks lists the endpoints, oldest first.
@@ -215,15 +232,19 @@ func WebhookByID(ctx context.Context, db *DB, id int64) (*Webhook, error) {
 }
 
 // DeleteWebhook removes an endpoint and its log; its pending deliveries
-// find it gone and end.
+// find it gone and end. The audit log names the admin ActingAs gives, or
+// the key's account that asked.
 func DeleteWebhook(ctx context.Context, db *DB, id int64) error {
-	res, err := db.bun.NewDelete().Model((*Webhook)(nil)).Where("id = ?", id).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("delete webhook %d: %w", id, mapErr(err))
-	}
+	err := db.inTx(ctx, func(tx bun.Tx) error {
+		w := new(Webhook)
+		if err := tx.NewDelete().Model(w).Where("id = ?", id).Returning("*").Scan(ctx); err != nil {
+			return mapErr(err)
+		}
+		return recordAudit(ctx, tx, db.Now(), EventWebhookDeleted, actorOf(ctx), hookTarget(w), "Deleted")
+	})
 	db.forgetHooks()
-	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("delete webhook %d: %w", id, ErrNotFound)
+	if err != nil {
+		return fmt.Errorf("delete webhook %d: %w", id, err)
 	}
 	return nil
 }
@@ -242,14 +263,17 @@ func DisableWebhook(ctx context.Context, db *DB, id int64, reason string) error 
 
 // EnableWebhook lets a disabled endpoint hear about changes again.
 func EnableWebhook(ctx context.Context, db *DB, id int64) error {
-	res, err := db.bun.NewUpdate().Model((*Webhook)(nil)).
-		Set("disabled_at = NULL").Set("disabled_reason = ''").Where("id = ?", id).Exec(ctx)
+	err := db.inTx(ctx, func(tx bun.Tx) error {
+		w := new(Webhook)
+		if err := tx.NewUpdate().Model(w).Set("disabled_at = NULL").Set("disabled_reason = ''").
+			Where("id = ?", id).Returning("*").Scan(ctx); err != nil {
+			return mapErr(err)
+		}
+		return recordAudit(ctx, tx, db.Now(), EventWebhookEnabled, actorOf(ctx), hookTarget(w), "Enabled again")
+	})
 	db.forgetHooks()
 	if err != nil {
-		return fmt.Errorf("enable webhook %d: %w", id, mapErr(err))
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("enable webhook %d: %w", id, ErrNotFound)
+		return fmt.Errorf("enable webhook %d: %w", id, err)
 	}
 	return nil
 }
