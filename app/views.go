@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -48,9 +49,14 @@ func loadViews(funcs template.FuncMap) (*pageViews, error) {
 }
 
 // execute renders the named template with data into a new byte slice, inside
-// the layout when one is named; the page's HTML then reaches the layout as
-// data["Content"], so data must be a map. A failed render returns no output
-// at all.
+// the layout when one is named; the page's HTML then takes the place of
+// the layout's {{.Content}}, so data must be a map. A failed render
+// returns no output at all.
+//
+// The layout is rendered around a mark rather than the page itself, and
+// the page spliced in at the mark: a template prints a value through fmt,
+// which would copy a large page (a triage list, staff's roadmap) through
+// a buffer of its own.
 func (v *pageViews) execute(name, layout string, data any) ([]byte, error) {
 	page := v.set.Lookup(name)
 	if page == nil {
@@ -61,20 +67,31 @@ func (v *pageViews) execute(name, layout string, data any) ([]byte, error) {
 	if err := page.Execute(buf, data); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
-	if layout != "" {
-		lay := v.set.Lookup(layout)
-		if lay == nil {
-			return nil, fmt.Errorf("render: no layout %q", layout)
-		}
-		m, ok := data.(fiber.Map)
-		if !ok {
-			return nil, fmt.Errorf("render %s: a page in a layout takes a map, not %T", name, data)
-		}
-		m["Content"] = template.HTML(buf.String()) //nolint:gosec // our own template's output
-		buf.Reset()
-		if err := lay.Execute(buf, data); err != nil {
-			return nil, fmt.Errorf("render %s in %s: %w", name, layout, err)
-		}
+	if layout == "" {
+		return bytes.Clone(buf.Bytes()), nil
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	lay := v.set.Lookup(layout)
+	if lay == nil {
+		return nil, fmt.Errorf("render: no layout %q", layout)
+	}
+	m, ok := data.(fiber.Map)
+	if !ok {
+		return nil, fmt.Errorf("render %s: a page in a layout takes a map, not %T", name, data)
+	}
+	m["Content"] = template.HTML(contentMark) //nolint:gosec // a constant
+	around := v.bufs.Get().(*bytes.Buffer)
+	defer func() { around.Reset(); v.bufs.Put(around) }()
+	if err := lay.Execute(around, data); err != nil {
+		return nil, fmt.Errorf("render %s in %s: %w", name, layout, err)
+	}
+	before, after, found := bytes.Cut(around.Bytes(), []byte(contentMark))
+	if !found {
+		return bytes.Clone(around.Bytes()), nil
+	}
+	out := make([]byte, 0, len(before)+buf.Len()+len(after))
+	return append(append(append(out, before...), buf.Bytes()...), after...), nil
 }
+
+// contentMark stands where a layout prints {{.Content}}: random, so no
+// page's own text can hold it.
+var contentMark = "<!--content-" + rand.Text() + "-->"
