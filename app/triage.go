@@ -141,7 +141,7 @@ var formMark = "mark-" + rand.Text() + "-"
 // an idea row, a triage row's key holds everything it shows, so a cached
 // row is never stale. The cached HTML carries formMark where each request
 // writes its own token and path.
-func (a *App) triageRows(items []models.TriageItem, csrf, next string) (template.HTML, error) {
+func (a *App) triageRows(items []models.TriageItem, csrf, next string) ([]template.HTML, error) {
 	now := a.db.Now()
 	rows := make([]string, len(items))
 	size := 0
@@ -155,11 +155,11 @@ func (a *App) triageRows(items []models.TriageItem, csrf, next string) (template
 		fmt.Fprintf(&key, "|%d %d %d %t %v", it.RevenueCents, it.CriticalCount, it.Velocity, it.Board != nil && it.Board.IsPrivate, it.Weeks)
 		h, ok := a.rows.Get(key.String())
 		if !ok {
-			html, err := a.views.execute("partials/triage_row", "", row)
+			out, err := a.views.execute("partials/triage_row", "", row)
 			if err != nil {
-				return "", err
+				return nil, err
 			}
-			h = template.HTML(unindent(html)) //nolint:gosec // our own template's output
+			h = template.HTML(unindent(out)) //nolint:gosec // our own template's output
 			a.rows.Add(key.String(), h)
 		}
 		rows[i] = string(h)
@@ -168,10 +168,13 @@ func (a *App) triageRows(items []models.TriageItem, csrf, next string) (template
 	next = template.HTMLEscapeString(next)
 	var out strings.Builder
 	out.Grow(size + len(rows)*8*(len(csrf)+len(next)))
-	for _, h := range rows {
+	html := make([]template.HTML, len(rows))
+	for i, h := range rows {
+		start := out.Len()
 		fillMarks(&out, h, csrf, next)
+		html[i] = template.HTML(out.String()[start:]) //nolint:gosec // our row, with a token and an escaped path in place of its marks
 	}
-	return template.HTML(out.String()), nil //nolint:gosec // our rows, with a token and an escaped path in place of their marks
+	return html, nil
 }
 
 // unindent drops the indentation after each line break of rendered HTML,
