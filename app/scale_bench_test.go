@@ -27,7 +27,8 @@ var scaleSizes = []benchSize{
 // cost at 2,000 ideas and at 100,000 ideas with a million votes: the home
 // page, an idea page, the roadmap and search, each cold (rendered, as for
 // a signed-in reader or right after a write) and cached (from the page
-// cache, as for signed-out readers), and staff's triage. The cost should
+// cache, as for signed-out readers), and staff's triage, with a plan
+// filter for a common plan and for one nobody is on. The cost should
 // not grow with the site. Each size is seeded once into a database of its
 // own beside the one BENCH_DATABASE_URL names, and kept for later runs;
 // the largest takes several minutes to seed:
@@ -84,6 +85,7 @@ func BenchmarkScale(b *testing.B) {
 				{"search/cold", "/?q=" + url.QueryEscape("export reports"), "", cold},
 				{"triage/votes", "/triage", staffCookie, cached},
 				{"triage/revenue-enterprise", "/triage?sort=revenue&plan=enterprise", staffCookie, cached},
+				{"triage/plan-nobody-is-on", "/triage?plan=legacy", staffCookie, cached},
 			} {
 				b.Run(pg.name, func(b *testing.B) {
 					benchServe(b, pg.app, pg.path, pg.cookie)

@@ -95,6 +95,24 @@ func Plans(ctx context.Context, db *DB) ([]string, error) {
 	return plans, nil
 }
 
+// rarePlanIdeas is how many ideas a plan's voters may have voted for and
+// the plan still count as rare for triage's filter.
+var rarePlanIdeas = 1000
+
+// rarePlan reports whether at most rarePlanIdeas ideas have a voter on the
+// plan, counting no further than that along idea_plans_plan_idx. A rare
+// plan's ideas are read from that index and sorted, since walking the
+// ranking for them would pass nearly every idea; a common plan's turn up
+// within a few steps of the walk.
+func rarePlan(ctx context.Context, db *DB, plan string) (bool, error) {
+	var n int
+	err := db.bun.NewRaw("SELECT count(*) FROM (SELECT 1 FROM idea_plans WHERE plan = ? LIMIT ?) AS p", plan, rarePlanIdeas+1).Scan(ctx, &n)
+	if err != nil {
+		return false, fmt.Errorf("ideas of plan %q: %w", plan, mapErr(err))
+	}
+	return n <= rarePlanIdeas, nil
+}
+
 // triageColumn is the idea column a triage sort orders by.
 func triageColumn(sort string) string {
 	switch sort {
@@ -111,7 +129,8 @@ func triageColumn(sort string) string {
 // left out), a page at a time. Each status is one range of
 // ideas_status_{top,trend,revenue}_idx from the cursor on; the ranges are
 // merged here. The plan filter probes idea_plans' key for each idea the
-// range reads. The page's boards are one query by key, and its weekly
+// range reads, or, for a plan few ideas have a voter on, reads those ideas
+// by idea_plans_plan_idx and sorts them (see rarePlan). The page's boards are one query by key, and its weekly
 // counts, from which its recent votes are summed, one over idea_weeks' key.
 func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 	if q.Limit <= 0 || q.Limit > TriageLimit {
@@ -158,6 +177,13 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 		statusIDs = []int64{q.StatusID}
 	}
 
+	rare := false
+	if q.Plan != "" {
+		var err error
+		if rare, err = rarePlan(ctx, db, q.Plan); err != nil {
+			return TriagePage{}, err
+		}
+	}
 	var ideas []Idea
 	for _, sid := range statusIDs {
 		var part []Idea
@@ -174,7 +200,10 @@ func Triage(ctx context.Context, db *DB, q TriageQuery) (TriagePage, error) {
 		if q.BoardID != 0 {
 			sel = sel.Where("board_id = ?", q.BoardID)
 		}
-		if q.Plan != "" {
+		switch {
+		case rare:
+			sel = sel.Where("id IN (SELECT ip.idea_id FROM idea_plans AS ip WHERE ip.plan = ?)", q.Plan)
+		case q.Plan != "":
 			sel = sel.Where("EXISTS (SELECT 1 FROM idea_plans AS ip WHERE ip.idea_id = idea.id AND ip.plan = ?)", q.Plan)
 		}
 		if after.id != 0 {

@@ -351,6 +351,16 @@ func TestImportsWeighFromRows(t *testing.T) {
 // Triage pages by keyset in every sort, with the plan filter, and the
 // pages together are the whole ranking, each idea once.
 func TestTriagePagesByRevenueAndPlan(t *testing.T) {
+	for _, rare := range []int{1000, 0} {
+		t.Run(fmt.Sprintf("rare=%d", rare), func(t *testing.T) {
+			defer func(was int) { *models.RarePlanIdeas = was }(*models.RarePlanIdeas)
+			*models.RarePlanIdeas = rare // 0: every plan is walked for
+			triagePagesByRevenueAndPlan(t)
+		})
+	}
+}
+
+func triagePagesByRevenueAndPlan(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *models.DB) {
 		ctx := context.Background()
 		dbtest.FixClock(db)
@@ -390,6 +400,29 @@ func TestTriagePagesByRevenueAndPlan(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("revenue pages: %v, want %v", got, want)
+		}
+		// Whether a plan is rare is counted along the plan's index; a rare
+		// plan's ideas are read from it, a common plan's are found by
+		// walking the ranking and probing each idea.
+		plans := planOf(t, db, func(ctx context.Context, db *models.DB) {
+			if _, err := models.Triage(ctx, db, models.TriageQuery{Sort: models.TriageRevenue, Plan: "pro"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		counted, read := false, 0
+		for sql, plan := range plans {
+			switch {
+			case strings.Contains(sql, "FROM idea_plans WHERE plan"):
+				counted = strings.Contains(plan, "idea_plans_plan_idx")
+			case strings.Contains(sql, `FROM "ideas"`) && strings.Contains(sql, "idea_plans"):
+				if byPlan := strings.Contains(sql, "id IN (SELECT ip.idea_id"); byPlan != (*models.RarePlanIdeas > 0) {
+					t.Errorf("ideas read by plan: %v, with rare at %d", byPlan, *models.RarePlanIdeas)
+				}
+				read++
+			}
+		}
+		if !counted || read != 2 {
+			t.Errorf("counted along idea_plans_plan_idx: %v; %d ranking queries, want 2", counted, read)
 		}
 		if _, err := models.Triage(ctx, db, models.TriageQuery{Sort: models.TriageRevenue, After: "bm90LWEtY3Vyc29y"}); err == nil {
 			t.Error("a bad cursor was taken")
