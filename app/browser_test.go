@@ -160,6 +160,23 @@ func (s *browserSite) signInAs(u *models.User) {
 }
 
 // screenshot saves the current page at desktop and phone widths.
+// capture takes a full-page screenshot. Chromium now and then never
+// answers a capture on a loaded machine (no frame comes); such an attempt
+// is abandoned after twenty seconds and made again, three times at most.
+func (s *browserSite) capture() ([]byte, error) {
+	var err error
+	for range 3 {
+		var png []byte
+		ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		cancel()
+		if err == nil {
+			return png, nil
+		}
+	}
+	return nil, err
+}
+
 func (s *browserSite) screenshot(name string) {
 	s.t.Helper()
 	for _, v := range []struct {
@@ -176,7 +193,7 @@ func (s *browserSite) screenshot(name string) {
 		// Shoot once the page is laid out at the new width and scrolled to
 		// the top; the screenshot itself paints a fresh frame.
 		s.waitFor(fmt.Sprintf(`window.innerWidth === %d && window.scrollY === 0`, v.width))
-		png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
+		png, err := s.capture()
 		if err != nil {
 			s.t.Fatalf("screenshot: %v", err)
 		}
