@@ -263,12 +263,7 @@ func BenchmarkPortal(b *testing.B) {
 
 			// Voting: cast and withdraw votes on open ideas, each a transaction
 			// that keeps the counter and trend score exact.
-			var open []int64
-			if err := db.Bun().NewSelect().Table("ideas").Column("ideas.id").
-				Join("JOIN statuses s ON s.id = ideas.status_id").Where("s.category = 'open'").
-				OrderExpr("ideas.id").Limit(500).Scan(ctx, &open); err != nil {
-				b.Fatal(err)
-			}
+			open := openIdeas(b, db, "ideas.id")
 			b.Run("vote-unvote", func(b *testing.B) {
 				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {
@@ -360,12 +355,7 @@ func BenchmarkTriage(b *testing.B) {
 			if err := db.Bun().NewSelect().Table("users").Column("id").Where("company <> ''").Where("role = 'member'").OrderExpr("id DESC").Limit(1).Scan(ctx, &voter); err != nil {
 				b.Fatal(err)
 			}
-			var open []int64
-			if err := db.Bun().NewSelect().Table("ideas").Column("ideas.id").
-				Join("JOIN statuses s ON s.id = ideas.status_id").Where("s.category = 'open'").
-				OrderExpr("ideas.id").Limit(500).Scan(ctx, &open); err != nil {
-				b.Fatal(err)
-			}
+			open := openIdeas(b, db, "ideas.id")
 			b.Run("customer-vote-unvote", func(b *testing.B) {
 				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/cluetrain/cluetrain/models"
 	"github.com/cluetrain/cluetrain/models/dbtest"
 )
@@ -47,28 +45,7 @@ func BenchmarkHeavyPages(b *testing.B) {
 		{"triage-staff", "/triage", staffCookie, false},
 	} {
 		b.Run(pg.name, func(b *testing.B) {
-			handler := a.fiber.Handler()
-			var req fasthttp.Request
-			req.Header.SetMethod(fasthttp.MethodGet)
-			req.SetRequestURI(pg.path)
-			req.Header.SetHost("portal.test")
-			req.Header.Set(fasthttp.HeaderAccept, "text/html,application/xhtml+xml")
-			req.Header.Set(fasthttp.HeaderAcceptEncoding, "gzip, deflate, br")
-			req.Header.Set(fasthttp.HeaderCookie, pg.cookie)
-			var fctx fasthttp.RequestCtx
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if pg.afterWrite {
-					a.roadmap.members.latest.Store(nil)
-					a.roadmap.staff.latest.Store(nil)
-				}
-				fctx.Init(&req, nil, nil)
-				handler(&fctx)
-				if fctx.Response.StatusCode() != fasthttp.StatusOK {
-					b.Fatalf("%s: status %d", pg.path, fctx.Response.StatusCode())
-				}
-			}
+			benchServe(b, a, pg.path, pg.cookie, pg.afterWrite)
 		})
 	}
 }
